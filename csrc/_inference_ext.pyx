@@ -1,0 +1,226 @@
+"""Compiled inference forward pass: ``predict`` and ``predict_proba`` never JIT.
+
+The network is a list of dense layers ``a_{l+1} = f(a_l @ W_l + b_l)`` with one
+hidden activation ``f`` and an output activation. Rows are processed in chunks
+so the two ping-pong activation buffers stay small; each layer is one GEMM into
+a buffer followed by one fused pass adding the bias and applying ``f``.
+
+The integer codes below must equal those in ``fastnn/_codes.py``; the tests
+check every code against a NumPy reference.
+"""
+include "_gemm.pxi"
+
+import numpy as np
+cimport numpy as cnp
+from libc.math cimport exp, tanh
+from libc.stdlib cimport malloc, free
+
+cnp.import_array()
+
+cdef enum:  # hidden activations (fastnn._codes.ACTIVATION_CODES)
+    ACT_IDENTITY = 0
+    ACT_LOGISTIC = 1
+    ACT_TANH = 2
+    ACT_RELU = 3
+
+cdef enum:  # output activations (fastnn._codes.OUTPUT_CODES)
+    OUT_IDENTITY = 0
+    OUT_LOGISTIC = 1
+    OUT_SOFTMAX = 2
+    OUT_EXP = 3
+
+
+cdef inline floating logistic(floating z) noexcept nogil:
+    if z >= 0:
+        return 1.0 / (1.0 + exp(-z))
+    cdef double e = exp(z)
+    return e / (1.0 + e)
+
+
+cdef inline floating activate(int code, floating z) noexcept nogil:
+    if code == ACT_RELU:
+        return z if z > 0 else 0
+    elif code == ACT_TANH:
+        return tanh(z)
+    elif code == ACT_LOGISTIC:
+        return logistic(z)
+    return z
+
+
+cdef void bias_activate(floating* z, const floating* b, Py_ssize_t rows,
+                        Py_ssize_t cols, int code) noexcept nogil:
+    """INOUT z (rows, cols): z = f(z + b)."""
+    cdef Py_ssize_t i, j
+    cdef floating* row
+    for i in range(rows):
+        row = z + i * cols
+        for j in range(cols):
+            row[j] = activate(code, row[j] + b[j])
+
+
+cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
+                      Py_ssize_t cols, int code) noexcept nogil:
+    """INOUT z (rows, cols): z = out(z + b), softmax taken per row."""
+    cdef Py_ssize_t i, j
+    cdef floating* row
+    cdef floating m
+    cdef double s
+    for i in range(rows):
+        row = z + i * cols
+        for j in range(cols):
+            row[j] = row[j] + b[j]
+        if code == OUT_SOFTMAX:
+            m = row[0]
+            for j in range(1, cols):
+                if row[j] > m:
+                    m = row[j]
+            s = 0.0
+            for j in range(cols):
+                row[j] = exp(row[j] - m)
+                s += row[j]
+            for j in range(cols):
+                row[j] = row[j] / s
+        elif code == OUT_LOGISTIC:
+            for j in range(cols):
+                row[j] = logistic(row[j])
+        elif code == OUT_EXP:
+            for j in range(cols):
+                row[j] = exp(row[j])
+
+
+cdef void csr_matmul(const floating* data, const long long* indices,
+                     const long long* indptr, Py_ssize_t row0, Py_ssize_t rows,
+                     const floating* w, Py_ssize_t cols, floating* z) noexcept nogil:
+    """OUT z (rows, cols) = X[row0:row0+rows] @ W for CSR X; W is (n_features, cols)."""
+    cdef Py_ssize_t i, j, p
+    cdef floating v
+    cdef floating* zrow
+    cdef const floating* wrow
+    for i in range(rows):
+        zrow = z + i * cols
+        for j in range(cols):
+            zrow[j] = 0
+        for p in range(indptr[row0 + i], indptr[row0 + i + 1]):
+            v = data[p]
+            wrow = w + indices[p] * cols
+            for j in range(cols):
+                zrow[j] += v * wrow[j]
+
+
+cdef _forward(const floating[:, ::1] X, const floating[::1] data,
+              const long long[::1] indices, const long long[::1] indptr,
+              Py_ssize_t n_rows, list coefs, list intercepts,
+              int hidden_code, int out_code, Py_ssize_t chunk, floating[:, ::1] out):
+    cdef Py_ssize_t n_layers = len(coefs)
+    cdef bint sparse = X.shape[1] == 0 and indptr.shape[0] > 0
+    cdef Py_ssize_t l, width = 1
+    cdef floating[:, ::1] bufs_view
+    cdef const floating[:, ::1] w_view
+    cdef const floating[::1] b_view
+    cdef floating** w = <floating**> malloc(n_layers * sizeof(floating*))
+    cdef floating** b = <floating**> malloc(n_layers * sizeof(floating*))
+    cdef int* fan_in = <int*> malloc(n_layers * sizeof(int))
+    cdef int* fan_out = <int*> malloc(n_layers * sizeof(int))
+    if w == NULL or b == NULL or fan_in == NULL or fan_out == NULL:
+        free(w); free(b); free(fan_in); free(fan_out)
+        raise MemoryError()
+    try:
+        for l in range(n_layers):
+            w_view = coefs[l]
+            b_view = intercepts[l]
+            w[l] = <floating*> &w_view[0, 0]
+            b[l] = <floating*> &b_view[0]
+            fan_in[l] = w_view.shape[0]
+            fan_out[l] = w_view.shape[1]
+            if l < n_layers - 1 and fan_out[l] > width:
+                width = fan_out[l]
+        dtype = np.float32 if floating is float else np.float64
+        bufs = np.empty((2, min(chunk, max(n_rows, 1)) * width), dtype=dtype)
+        bufs_view = bufs
+        with nogil:
+            _run_chunks(X, data, indices, indptr, sparse, n_rows, n_layers, w, b,
+                        fan_in, fan_out, hidden_code, out_code, chunk, bufs_view, out)
+    finally:
+        free(w); free(b); free(fan_in); free(fan_out)
+
+
+cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
+                      const long long[::1] indices, const long long[::1] indptr,
+                      bint sparse, Py_ssize_t n_rows, Py_ssize_t n_layers,
+                      floating** w, floating** b, int* fan_in, int* fan_out,
+                      int hidden_code, int out_code, Py_ssize_t chunk,
+                      floating[:, ::1] bufs, floating[:, ::1] out) noexcept nogil:
+    cdef Py_ssize_t start = 0, rows, l
+    cdef const floating* src
+    cdef floating* dst
+    while start < n_rows:
+        rows = min(chunk, n_rows - start)
+        for l in range(n_layers):
+            dst = &out[start, 0] if l == n_layers - 1 else &bufs[l % 2, 0]
+            if l == 0 and sparse:
+                csr_matmul(&data[0], &indices[0], &indptr[0], start, rows,
+                           w[0], fan_out[0], dst)
+            else:
+                if l == 0:
+                    src = &X[start, 0]
+                else:
+                    src = &bufs[(l - 1) % 2, 0]
+                gemm_rowmajor(False, False, <floating> 1.0, src, fan_in[l],
+                              w[l], fan_out[l], <floating> 0.0, dst,
+                              <int> rows, fan_out[l], fan_in[l])
+            if l == n_layers - 1:
+                bias_output(dst, b[l], rows, fan_out[l], out_code)
+            else:
+                bias_activate(dst, b[l], rows, fan_out[l], hidden_code)
+        start += chunk
+
+
+def forward(X, list coefs, list intercepts, int hidden_code, int out_code,
+            Py_ssize_t chunk=1024):
+    """Run the inference forward pass of a dense network.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or tuple
+        C-contiguous input of the same dtype as the weights, or a CSR matrix as
+        ``(data, indices, indptr, n_samples)`` with int64 ``indices`` / ``indptr``.
+    coefs : list of ndarray
+        C-contiguous weight matrices of shape ``(fan_in, fan_out)``.
+    intercepts : list of ndarray
+        Bias vectors of shape ``(fan_out,)``.
+    hidden_code, out_code : int
+        Activation codes from ``fastnn._codes``.
+    chunk : int, default=1024
+        Rows processed at a time.
+
+    Returns
+    -------
+    out : ndarray of shape (n_samples, n_outputs)
+        The output activations (probabilities for classifiers).
+    """
+    cdef Py_ssize_t n_rows
+    dtype = coefs[0].dtype
+    n_out = coefs[len(coefs) - 1].shape[1]
+    empty2 = np.empty((0, 0), dtype=dtype)
+    empty_i = np.zeros(0, dtype=np.int64)
+    if isinstance(X, tuple):
+        data, indices, indptr, n_rows = X
+        if data.shape[0] == 0:  # all-zero sparse input: keep a valid pointer
+            data = np.zeros(1, dtype=dtype)
+            indices = np.zeros(1, dtype=np.int64)
+        dense = empty2
+    else:
+        n_rows = X.shape[0]
+        dense, data, indices, indptr = X, np.zeros(1, dtype=dtype), empty_i, empty_i
+        if dense.shape[1] == 0:
+            raise ValueError("X has no features.")
+    out = np.empty((n_rows, n_out), dtype=dtype)
+    if n_rows == 0:
+        return out
+    if dtype == np.float32:
+        _forward[float](dense, data, indices, indptr, n_rows, coefs, intercepts,
+                        hidden_code, out_code, chunk, out)
+    else:
+        _forward[double](dense, data, indices, indptr, n_rows, coefs, intercepts,
+                         hidden_code, out_code, chunk, out)
+    return out

@@ -1,0 +1,22 @@
+"""Python front of the compiled inference pass (``csrc/_inference.pyx``).
+
+``predict`` and ``predict_proba`` go through here and never trigger a Numba
+compilation.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from . import _inference_ext
+
+
+def as_csr_arrays(X):
+    """``(data, indices, indptr)`` of a CSR matrix, with int64 index arrays."""
+    return X.data, X.indices.astype(np.int64, copy=False), X.indptr.astype(np.int64, copy=False)
+
+
+def forward(X, coefs, intercepts, hidden_code, out_code):
+    """Output activations of the network for ``X`` (dense C-contiguous or CSR)."""
+    if sp.issparse(X):
+        data, indices, indptr = as_csr_arrays(X.tocsr())
+        X = (data, indices, indptr, X.shape[0])
+    return _inference_ext.forward(X, coefs, intercepts, hidden_code, out_code)

@@ -1,0 +1,108 @@
+"""Output activations fused with their loss and the output-layer delta.
+
+Each output activation is paired with its canonical loss, so the gradient of the
+per-sample loss with respect to the output pre-activation is ``a - y`` in every
+case (scikit-learn's conventions, per sample and summed over outputs):
+
+=========  ==========  ==========================================================
+code       activation  loss ``l(y, a)``
+=========  ==========  ==========================================================
+IDENTITY   ``z``       half squared error ``0.5 * sum_k (a_k - y_k)^2``
+LOGISTIC   sigmoid     binary log loss ``-sum_k y log a + (1 - y) log(1 - a)``
+SOFTMAX    softmax     categorical log loss ``-sum_k y_k log a_k``
+EXP        ``exp(z)``  half Poisson deviance ``sum_k y log(y / a) - y + a``
+=========  ==========  ==========================================================
+
+Probabilities inside the logs are clipped to ``[eps, 1 - eps]`` of the dtype,
+as scikit-learn does.
+"""
+import math
+
+import numpy as np
+
+from .._jit import kernel
+from .activations import logistic
+
+IDENTITY = 0
+LOGISTIC = 1
+SOFTMAX = 2
+EXP = 3
+
+#: Output activation name (scikit-learn's ``out_activation_``) -> code.
+OUTPUT_CODES = {"identity": IDENTITY, "logistic": LOGISTIC, "softmax": SOFTMAX, "exp": EXP}
+
+
+@kernel
+def output_activation_(code, Z):
+    """Apply output activation ``code`` row by row (INOUT Z, shape (n, k))."""
+    n, k = Z.shape
+    for i in range(n):
+        if code == SOFTMAX:
+            m = Z[i, 0]
+            for j in range(1, k):
+                if Z[i, j] > m:
+                    m = Z[i, j]
+            s = 0.0
+            for j in range(k):
+                e = math.exp(Z[i, j] - m)
+                Z[i, j] = e
+                s += e
+            for j in range(k):
+                Z[i, j] = Z[i, j] / s
+        elif code == LOGISTIC:
+            for j in range(k):
+                Z[i, j] = logistic(Z[i, j])
+        elif code == EXP:
+            for j in range(k):
+                Z[i, j] = math.exp(Z[i, j])
+
+
+@kernel
+def loss_delta_(code, A, Y, sw, D):
+    """Weighted loss of output activations ``A`` and the output delta.
+
+    Parameters
+    ----------
+    code : int
+        Output code (:data:`OUTPUT_CODES`).
+    A : ndarray of shape (n, k)
+        IN: output activations (after :func:`output_activation_`).
+    Y : ndarray of shape (n, k)
+        IN: targets (one-hot or indicator for classifiers).
+    sw : ndarray of shape (n,)
+        IN: sample weights.
+    D : ndarray of shape (n, k)
+        OUT: ``sw_i * (a_i - y_i)``, the weighted gradient of the loss with
+        respect to the output pre-activations.
+
+    Returns
+    -------
+    float
+        ``sum_i sw_i * l(y_i, a_i)``.
+    """
+    n, k = A.shape
+    eps = np.finfo(A.dtype).eps
+    total = 0.0
+    for i in range(n):
+        row_loss = 0.0
+        for j in range(k):
+            a = A[i, j]
+            y = Y[i, j]
+            if code == SOFTMAX:
+                if y != 0:
+                    row_loss -= y * math.log(min(max(a, eps), 1.0 - eps))
+            elif code == LOGISTIC:
+                p = min(max(a, eps), 1.0 - eps)
+                if y != 0:
+                    row_loss -= y * math.log(p)
+                if y != 1:
+                    row_loss -= (1.0 - y) * math.log(1.0 - p)
+            elif code == EXP:
+                if y > 0:
+                    row_loss += y * math.log(y / a)
+                row_loss += a - y
+            else:
+                row_loss += 0.5 * (a - y) * (a - y)
+            D[i, j] = sw[i] * (a - y)
+        total += sw[i] * row_loss
+    return total
