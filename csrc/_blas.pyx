@@ -10,9 +10,9 @@ so gradients and activations are written into buffers that already exist.
 include "_gemm.pxi"
 
 
-def gemm(bint trans_a, bint trans_b, floating alpha,
+def gemm(bint trans_a, bint trans_b, double alpha,
          const floating[:, ::1] A, const floating[:, ::1] B,
-         floating beta, floating[:, ::1] C):
+         double beta, floating[:, ::1] C):
     """Compute ``C := alpha * op(A) @ op(B) + beta * C`` in place.
 
     Parameters
@@ -44,6 +44,6 @@ def gemm(bint trans_a, bint trans_b, floating alpha,
             f"({b_rows}, {b_cols}), C is ({m}, {n})."
         )
     with nogil:
-        gemm_rowmajor(trans_a, trans_b, alpha, &A[0, 0] if A.shape[0] * A.shape[1] else NULL,
+        gemm_rowmajor(trans_a, trans_b, <floating> alpha, &A[0, 0] if A.shape[0] * A.shape[1] else NULL,
                       A.shape[1], &B[0, 0] if B.shape[0] * B.shape[1] else NULL, B.shape[1],
-                      beta, &C[0, 0] if m * n else NULL, m, n, k)
+                      <floating> beta, &C[0, 0] if m * n else NULL, m, n, k)

@@ -13,6 +13,7 @@ include "_gemm.pxi"
 import numpy as np
 cimport numpy as cnp
 from libc.math cimport exp, tanh
+from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.stdlib cimport malloc, free
 
 cnp.import_array()
@@ -65,6 +66,7 @@ cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
     cdef floating* row
     cdef floating m
     cdef double s
+    cdef floating half_eps = (FLT_EPSILON if floating is float else DBL_EPSILON) / 2
     for i in range(rows):
         row = z + i * cols
         for j in range(cols):
@@ -81,8 +83,9 @@ cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
             for j in range(cols):
                 row[j] = row[j] / s
         elif code == OUT_LOGISTIC:
+            # keep probabilities strictly inside (0, 1): float32 saturates at 1.0
             for j in range(cols):
-                row[j] = logistic(row[j])
+                row[j] = min(max(logistic(row[j]), half_eps), 1 - half_eps)
         elif code == OUT_EXP:
             for j in range(cols):
                 row[j] = exp(row[j])

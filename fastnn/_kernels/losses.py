@@ -34,8 +34,13 @@ OUTPUT_CODES = {"identity": IDENTITY, "logistic": LOGISTIC, "softmax": SOFTMAX, 
 
 @kernel
 def output_activation_(code, Z):
-    """Apply output activation ``code`` row by row (INOUT Z, shape (n, k))."""
+    """Apply output activation ``code`` row by row (INOUT Z, shape (n, k)).
+
+    Sigmoid outputs are kept inside ``[eps / 2, 1 - eps / 2]`` so that
+    probabilities stay strictly between 0 and 1 in float32.
+    """
     n, k = Z.shape
+    half_eps = np.finfo(Z.dtype).eps / 2
     for i in range(n):
         if code == SOFTMAX:
             m = Z[i, 0]
@@ -51,7 +56,7 @@ def output_activation_(code, Z):
                 Z[i, j] = Z[i, j] / s
         elif code == LOGISTIC:
             for j in range(k):
-                Z[i, j] = logistic(Z[i, j])
+                Z[i, j] = min(max(logistic(Z[i, j]), half_eps), 1.0 - half_eps)
         elif code == EXP:
             for j in range(k):
                 Z[i, j] = math.exp(Z[i, j])

@@ -1,0 +1,110 @@
+"""The compiled inference path: Cython GEMM and forward pass against Numba and NumPy."""
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import make_network
+from numpy.testing import assert_allclose
+
+import reference as ref
+from fastnn import _blas
+from fastnn._kernels.activations import ACTIVATION_CODES
+from fastnn._kernels.losses import OUTPUT_CODES
+from fastnn._kernels.network import predict_
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
+def test_gemm_matches_numpy(trans_a, trans_b, beta, dtype, rng):
+    A = rng.normal(size=(4, 6) if trans_a else (6, 4)).astype(dtype)
+    B = rng.normal(size=(5, 4) if trans_b else (4, 5)).astype(dtype)
+    C = rng.normal(size=(6, 5)).astype(dtype)
+    expected = 1.5 * (A.T if trans_a else A) @ (B.T if trans_b else B) + beta * C
+    if beta == 0.0:
+        C[:] = np.nan  # beta=0 must overwrite, not propagate, what C held
+    _blas.gemm(trans_a, trans_b, dtype(1.5), A, B, dtype(beta), C)
+    assert_allclose(C, expected, **TOL[dtype])
+
+
+def test_gemm_rejects_mismatched_shapes():
+    A = np.ones((3, 4))
+    with pytest.raises(ValueError, match="gemm shapes do not agree"):
+        _blas.gemm(False, False, 1.0, A, np.ones((5, 2)), 0.0, np.ones((3, 2)))
+
+
+def _numba_predict(net, X):
+    n = X.shape[0]
+    off = net.activation_offsets(n)
+    size = net.workspace_size(n)
+    Z, A = np.empty(size, net.dtype), np.empty(size, net.dtype)
+    return predict_(X, net.params, net.layout, off, Z, A, net.hidden_code, net.out_code)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("out", sorted(OUTPUT_CODES))
+@pytest.mark.parametrize("hidden", sorted(ACTIVATION_CODES))
+def test_cython_numba_and_numpy_forward_agree(hidden, out, dtype, rng):
+    net = make_network((6, 8, 5, 3), hidden, out, dtype)
+    X = rng.normal(size=(2100, 6)).astype(dtype)  # more rows than one chunk
+    cython_out = net.forward(X)
+    numba_out = _numba_predict(net, X)
+    acts, _ = ref.forward(X.astype(float), [c.astype(float) for c in net.coefs],
+                          [b.astype(float) for b in net.intercepts], hidden, out)
+    assert cython_out.dtype == dtype
+    assert_allclose(cython_out, acts[-1], **TOL[dtype])
+    assert_allclose(numba_out, acts[-1], **TOL[dtype])
+    assert_allclose(cython_out, numba_out, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_forward_equals_dense(dtype, rng):
+    net = make_network((30, 7, 4), "relu", "softmax", dtype)
+    X = sp.random(50, 30, density=0.1, format="lil", random_state=1, dtype=dtype)
+    X[3] = 0  # an all-zero row
+    X = X.tocsr()
+    assert_allclose(net.forward(X), net.forward(X.toarray()), **TOL[dtype])
+    empty = sp.csr_matrix((4, 30), dtype=dtype)
+    assert_allclose(net.forward(empty), net.forward(np.zeros((4, 30), dtype)), **TOL[dtype])
+
+
+def test_logistic_outputs_stay_strictly_inside_0_1():
+    net = make_network((2, 3, 2), "relu", "logistic", np.float32)
+    out = net.forward(np.array([[1e4, 1e4], [-1e4, -1e4]], dtype=np.float32))
+    assert ((out > 0) & (out < 1)).all()
+
+
+def test_predict_in_fresh_process_compiles_nothing(tmp_path):
+    from sklearn.datasets import load_iris
+
+    from fastnn import DNNClassifier
+
+    X, y = load_iris(return_X_y=True)
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    script = textwrap.dedent(f"""
+        import pickle, warnings, numpy as np
+        import numba.core.registry as registry
+        warnings.simplefilter("ignore")
+        import fastnn
+        clf = pickle.loads(open({str(path)!r}, "rb").read())
+        X = np.asarray({X[:5].tolist()!r})
+        print(clf.predict(X).tolist(), clf.predict_proba(X).shape)
+        import gc
+        compiled = [d.py_func.__qualname__ for d in gc.get_objects()
+                    if isinstance(d, registry.CPUDispatcher) and d.signatures]
+        print("COMPILED", compiled)
+    """)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert "COMPILED []" in res.stdout
+    assert str(clf.predict(X[:5]).tolist()) in res.stdout
