@@ -1,0 +1,345 @@
+"""Estimator behaviour: targets, inputs, errors, state, and the MLP drop-in promise."""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_iris, make_classification, make_multilabel_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from fastnn import DNNClassifier, DNNRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_every_mlp_parameter_is_accepted_with_the_same_default():
+    for ours, theirs in [(DNNClassifier, MLPClassifier), (DNNRegressor, MLPRegressor)]:
+        mine, sk = ours().get_params(), theirs().get_params()
+        missing = set(sk) - set(mine)
+        assert not missing
+        for name, value in sk.items():
+            assert mine[name] == value, name
+
+
+def test_mlp_grid_runs_unchanged(iris):
+    X, y = iris
+    grid = {
+        "hidden_layer_sizes": [(10,), (10, 5)],
+        "activation": ["relu", "tanh"],
+        "solver": ["adam", "sgd", "lbfgs"],
+        "alpha": [1e-4, 1e-2],
+        "learning_rate": ["constant", "adaptive"],
+        "max_iter": [30],
+    }
+    search = GridSearchCV(DNNClassifier(random_state=0), grid, cv=2).fit(X, y)
+    assert search.best_score_ > 0.8
+    assert len(search.cv_results_["params"]) == 48
+
+
+def test_multiclass_string_labels(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = DNNClassifier(hidden_layer_sizes=(16,), max_iter=200, learning_rate_init=0.01,
+                        random_state=0).fit(X, names)
+    assert_array_equal(clf.classes_, np.unique(names))
+    assert clf.out_activation_ == "softmax"
+    assert clf.score(X, names) > 0.9
+    proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-5)
+
+
+def test_binary_target_uses_one_sigmoid_output():
+    X, y = make_classification(200, 5, random_state=0)
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=200, learning_rate_init=0.01,
+                        random_state=0).fit(X, y)
+    assert clf.n_outputs_ == 1 and clf.out_activation_ == "logistic"
+    proba = clf.predict_proba(X)
+    assert proba.shape == (200, 2)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert clf.score(X, y) > 0.85
+
+
+def test_multilabel_indicator_targets():
+    X, Y = make_multilabel_classification(300, 10, n_classes=4, random_state=0)
+    clf = DNNClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, Y)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
+    pred = clf.predict(X)
+    assert pred.shape == Y.shape
+    assert (pred == Y).mean() > 0.8
+    assert clf.predict_proba(X).shape == (300, 4)
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_regression_single_and_multi_output(n_targets):
+    X, y = make_regression(300, 8, n_targets=n_targets, noise=1.0, random_state=0)
+    y = y / y.std()
+    reg = DNNRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y)
+    assert reg.predict(X).shape == y.shape
+    assert reg.score(X, y) > 0.9
+
+
+def test_poisson_loss_uses_exp_output_and_rejects_negative_targets():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0] + 0.2))
+    reg = DNNRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=200,
+                       random_state=0).fit(X, y)
+    assert reg.out_activation_ == "exp"
+    assert (reg.predict(X) > 0).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        DNNRegressor(loss="poisson").fit(X, y - 5.0)
+
+
+def test_pandas_input_keeps_feature_names(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(df, y)
+    assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_input_trains_like_dense(fmt, solver):
+    X, y = make_classification(150, 40, n_informative=10, random_state=0)
+    X[np.abs(X) < 1.0] = 0
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    kw = dict(hidden_layer_sizes=(10,), max_iter=20, random_state=0, solver=solver,
+              dtype="float64")
+    dense = DNNClassifier(**kw).fit(X, y)
+    sparse = DNNClassifier(**kw).fit(Xs, y)
+    for a, b in zip(dense.coefs_, sparse.coefs_):
+        assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    assert_allclose(sparse.predict_proba(Xs), dense.predict_proba(X), rtol=1e-8)
+
+
+def test_coefs_and_intercepts_are_views_of_one_flat_buffer(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(5, 4), max_iter=5, random_state=0).fit(X, y)
+    buf = clf._net.params
+    for arr in clf.coefs_ + clf.intercepts_:
+        assert np.shares_memory(arr, buf)
+    assert [c.shape for c in clf.coefs_] == [(4, 5), (5, 4), (4, 3)]
+    assert buf.size == sum(c.size for c in clf.coefs_) + sum(b.size for b in clf.intercepts_)
+    before = clf.predict_proba(X)
+    clf.intercepts_[-1][0] += 5.0  # writing into a view changes the model
+    assert not np.allclose(clf.predict_proba(X), before)
+    clf.coefs_ = [np.zeros_like(c) for c in clf.coefs_]  # assignment copies into the buffer
+    assert np.shares_memory(clf.coefs_[0], buf) and not clf.coefs_[0].any()
+    with pytest.raises(ValueError, match="shape"):
+        clf.coefs_ = [np.zeros((2, 2))] * 3
+
+
+def test_float32_by_default_and_float64_on_request(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    assert clf.fit(X.astype(np.int64), y).coefs_[0].dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float32
+    clf64 = DNNClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0, dtype="float64")
+    assert clf64.fit(X.astype(np.float32), y).coefs_[0].dtype == np.float64
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_same_random_state_gives_bit_identical_models(solver, iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(16, 8), solver=solver, max_iter=20, random_state=3)
+    a = DNNClassifier(**kw).fit(X, y)
+    b = DNNClassifier(**kw).fit(X, y)
+    assert_array_equal(a._net.params, b._net.params)
+    c = DNNClassifier(**{**kw, "random_state": 4}).fit(X, y)
+    assert not np.array_equal(a._net.params, c._net.params)
+
+
+def test_convergence_warning_when_max_iter_reached(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        DNNClassifier(hidden_layer_sizes=(5,), max_iter=3).fit(X, y)
+
+
+def test_fitted_attributes_match_mlp(iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(6,), max_iter=15, random_state=0, early_stopping=True)
+    ours = DNNClassifier(**kw).fit(X, y)
+    theirs = MLPClassifier(**kw).fit(X, y)
+    for name in ["classes_", "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
+                 "out_activation_"]:
+        assert_array_equal(getattr(ours, name), getattr(theirs, name), err_msg=name)
+    for name in ["loss_", "best_loss_", "loss_curve_", "validation_scores_",
+                 "best_validation_score_"]:
+        assert hasattr(ours, name), name
+    assert len(ours.validation_scores_) == ours.n_iter_
+
+
+def test_float64_training_reproduces_mlpclassifier_exactly(iris):
+    """Same initial draws, shuffles and update rules as scikit-learn: same model."""
+    X, y = iris
+    for solver in ["adam", "sgd"]:
+        kw = dict(hidden_layer_sizes=(7,), max_iter=25, random_state=0, solver=solver,
+                  batch_size=32)
+        ours = DNNClassifier(dtype="float64", **kw).fit(X, y)
+        theirs = MLPClassifier(**kw).fit(X, y)
+        assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+        for a, b in zip(ours.coefs_, theirs.coefs_):
+            assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+
+
+def test_early_stopping_restores_best_weights(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=60, early_stopping=True,
+                        n_iter_no_change=3, random_state=0, learning_rate_init=0.05).fit(X, y)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.n_iter_ < 60
+
+
+def test_sgd_adaptive_learning_rate_divides_by_five(iris):
+    X, y = iris
+    clf = DNNClassifier(solver="sgd", learning_rate="adaptive", hidden_layer_sizes=(4,),
+                        max_iter=200, n_iter_no_change=2, tol=10.0, random_state=0).fit(X, y)
+    assert clf._trainer.learning_rate < clf.learning_rate_init
+    assert np.isclose(np.log(clf.learning_rate_init / clf._trainer.learning_rate) / np.log(5),
+                      round(np.log(clf.learning_rate_init / clf._trainer.learning_rate)
+                            / np.log(5)))
+
+
+def test_partial_fit_runs_one_epoch_per_call_and_checks_classes(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(8,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1
+    clf.partial_fit(X, y, classes=[0, 1, 2])  # the same classes again are fine
+    clf.partial_fit(X, y)
+    assert clf.t_ == 50 + 150 + 150
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y + 5)
+    with pytest.raises(AttributeError, match="partial_fit"):
+        DNNClassifier(solver="lbfgs").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_partial_fit_matches_fit_of_one_epoch(iris):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(8,), random_state=0, shuffle=False, dtype="float64")
+    a = DNNRegressor(max_iter=1, **kw).fit(X, y.astype(float))
+    b = DNNRegressor(**kw).partial_fit(X, y.astype(float))
+    assert_array_equal(a._net.params, b._net.params)
+
+
+def test_warm_start_continues_from_fitted_weights(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    first = clf._net.params.copy()
+    net = clf._net
+    clf.fit(X, y)
+    assert clf._net is net and not np.array_equal(first, clf._net.params)
+    assert clf.loss_curve_[0] < clf.loss_curve_[-1] * 10
+    with pytest.raises(ValueError, match="same classes"):
+        clf.fit(X[y < 2], y[y < 2])
+
+
+@pytest.mark.parametrize(
+    "X_bad, message",
+    [
+        (np.full((150, 4), np.nan), "NaN"),
+        (np.full((150, 4), np.inf), "infinity"),
+        (np.empty((0, 4)), "0 sample"),
+    ],
+)
+def test_bad_input_gives_sklearn_errors(X_bad, message, iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=message):
+        DNNClassifier().fit(X_bad, y[: len(X_bad)])
+
+
+def test_wrong_feature_count_and_zero_sample_weight(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="zero"):
+        DNNClassifier().fit(X, y, sample_weight=np.zeros(150))
+
+
+def test_failed_call_leaves_a_fitted_model_unchanged(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    state = {k: v for k, v in clf.__dict__.items()}
+    params = clf._net.params.copy()
+    proba = clf.predict_proba(X)
+    bad_X = X.copy()
+    bad_X[0, 0] = np.nan
+    for call in [
+        lambda: clf.fit(bad_X, y),
+        lambda: clf.set_params(warm_start=True).fit(X[:, :2], y),
+        lambda: clf.partial_fit(X, y + 10),
+        lambda: clf.fit(X, y, sample_weight=np.zeros(150)),
+        lambda: clf.set_params(learning_rate_init=1e6, warm_start=True).fit(X * 1e30, y),
+    ]:
+        with pytest.raises(ValueError):
+            call()
+        clf.set_params(learning_rate_init=0.001, warm_start=False)
+        assert set(clf.__dict__) == set(state)
+        assert_array_equal(clf._net.params, params)
+        assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_divergence_raises_a_clear_error():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)) * 1e20
+    y = rng.normal(size=100) * 1e20
+    with pytest.raises(ValueError, match="non-finite|diverged"):
+        DNNRegressor(learning_rate_init=10.0, max_iter=5).fit(X, y)
+
+
+def test_pickle_round_trip_predicts_identically(iris):
+    X, y = iris
+    clf = DNNClassifier(hidden_layer_sizes=(8, 4), max_iter=10, random_state=0).fit(X, y)
+    clone = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
+    assert np.shares_memory(clone.coefs_[0], clone._net.params)
+    clone.partial_fit(X, y)  # the optimizer state survived the round trip
+    assert clone.t_ == clf.t_ + 150
+
+
+def test_pipeline_and_cross_validation(iris):
+    from sklearn.model_selection import cross_val_score
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), DNNClassifier(hidden_layer_sizes=(16,),
+                                                         learning_rate_init=0.01,
+                                                         max_iter=200, random_state=0))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.85
+
+
+def test_verbose_prints_each_epoch(iris, capsys):
+    X, y = iris
+    DNNClassifier(hidden_layer_sizes=(4,), max_iter=3, verbose=True).fit(X, y)
+    assert capsys.readouterr().out.count("Iteration") == 3
+
+
+def test_invalid_parameter_values_are_rejected(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="activation"):
+        DNNClassifier(activation="swish").fit(X, y)
+    with pytest.raises(ValueError, match="dtype"):
+        DNNClassifier(dtype="float16").fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        DNNClassifier(hidden_layer_sizes=(4, 0)).fit(X, y)

@@ -1,0 +1,43 @@
+"""Parity with scikit-learn: same hyper-parameters, about the same held-out quality."""
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from fastnn import DNNClassifier, DNNRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+CASES = [
+    # loader, ours, theirs, hyper-parameters, allowed shortfall (accuracy points or R^2)
+    (load_digits, DNNClassifier, MLPClassifier,
+     dict(hidden_layer_sizes=(64,), max_iter=60), 0.015),
+    (load_digits, DNNClassifier, MLPClassifier,
+     dict(hidden_layer_sizes=(64, 32), solver="sgd", learning_rate_init=0.05, max_iter=60), 0.015),
+    (load_breast_cancer, DNNClassifier, MLPClassifier,
+     dict(hidden_layer_sizes=(32,), max_iter=200), 0.02),
+    (load_breast_cancer, DNNClassifier, MLPClassifier,
+     dict(hidden_layer_sizes=(16,), solver="lbfgs", alpha=1.0, max_iter=200), 0.02),
+    (load_diabetes, DNNRegressor, MLPRegressor,
+     dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0, max_iter=300), 0.03),
+    (load_diabetes, DNNRegressor, MLPRegressor,
+     dict(hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=300), 0.03),
+]
+
+
+@pytest.mark.parametrize(
+    "loader, ours, theirs, params, margin", CASES,
+    ids=[f"{c[0].__name__}-{c[3].get('solver', 'adam')}" for c in CASES],
+)
+def test_held_out_score_close_to_scikit_learn(loader, ours, theirs, params, margin):
+    X, y = loader(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(X_tr)
+    X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+    scores = {}
+    for name, cls in [("ours", ours), ("theirs", theirs)]:
+        runs = [cls(random_state=seed, **params).fit(X_tr, y_tr).score(X_te, y_te)
+                for seed in (0, 1)]
+        scores[name] = sum(runs) / len(runs)
+    assert scores["ours"] >= scores["theirs"] - margin, scores
