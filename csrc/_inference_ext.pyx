@@ -1,9 +1,11 @@
 """Compiled inference forward pass: ``predict`` and ``predict_proba`` never JIT.
 
 The network is a list of dense layers ``a_{l+1} = f(a_l @ W_l + b_l)`` with one
-hidden activation ``f`` and an output activation. Rows are processed in chunks
-so the two ping-pong activation buffers stay small; each layer is one GEMM into
-a buffer followed by one fused pass adding the bias and applying ``f``.
+hidden activation ``f`` and an output activation; batch normalization has already
+been folded into ``W`` and ``b``, and the leaky ReLU family gets one
+negative-side slope per unit. Rows are processed in chunks so the two ping-pong
+activation buffers stay small; each layer is one GEMM into a buffer followed by
+one fused pass adding the bias and applying ``f``.
 
 The integer codes below must equal those in ``fastnn/_codes.py``; the tests
 check every code against a NumPy reference.
@@ -12,19 +14,30 @@ include "_gemm.pxi"
 
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport exp, tanh
+from libc.math cimport erf, exp, expm1, tanh
 from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.stdlib cimport malloc, free
 
 cnp.import_array()
 
-cdef enum:  # hidden activations (fastnn._codes.ACTIVATION_CODES)
+cdef enum:  # hidden activations (fastnn._kernels.activations.ACTIVATION_CODES)
     ACT_IDENTITY = 0
     ACT_LOGISTIC = 1
     ACT_TANH = 2
     ACT_RELU = 3
+    ACT_LEAKY_RELU = 4
+    ACT_PRELU = 5
+    ACT_RRELU = 6
+    ACT_ELU = 7
+    ACT_SELU = 8
+    ACT_GELU = 9
+    ACT_SILU = 10
 
-cdef enum:  # output activations (fastnn._codes.OUTPUT_CODES)
+cdef double SELU_ALPHA = 1.6732632423543772
+cdef double SELU_SCALE = 1.0507009873554805
+cdef double INV_SQRT2 = 0.7071067811865476
+
+cdef enum:  # output activations (fastnn._kernels.losses.OUTPUT_CODES)
     OUT_IDENTITY = 0
     OUT_LOGISTIC = 1
     OUT_SOFTMAX = 2
@@ -38,25 +51,36 @@ cdef inline floating logistic(floating z) noexcept nogil:
     return e / (1.0 + e)
 
 
-cdef inline floating activate(int code, floating z) noexcept nogil:
+cdef inline floating activate(int code, floating z, floating s) noexcept nogil:
+    """Activation ``code`` at ``z``; ``s`` is the negative-side slope of the leaky family."""
     if code == ACT_RELU:
         return z if z > 0 else 0
+    elif code == ACT_LEAKY_RELU or code == ACT_PRELU or code == ACT_RRELU:
+        return z if z > 0 else s * z
     elif code == ACT_TANH:
         return tanh(z)
     elif code == ACT_LOGISTIC:
         return logistic(z)
+    elif code == ACT_ELU:
+        return z if z > 0 else expm1(z)
+    elif code == ACT_SELU:
+        return SELU_SCALE * z if z > 0 else SELU_SCALE * SELU_ALPHA * expm1(z)
+    elif code == ACT_GELU:
+        return 0.5 * z * (1.0 + erf(z * INV_SQRT2))
+    elif code == ACT_SILU:
+        return z * logistic(z)
     return z
 
 
-cdef void bias_activate(floating* z, const floating* b, Py_ssize_t rows,
-                        Py_ssize_t cols, int code) noexcept nogil:
-    """INOUT z (rows, cols): z = f(z + b)."""
+cdef void bias_activate(floating* z, const floating* b, const floating* slope,
+                        Py_ssize_t rows, Py_ssize_t cols, int code) noexcept nogil:
+    """INOUT z (rows, cols): z = f(z + b), unit j with negative-side slope slope[j]."""
     cdef Py_ssize_t i, j
     cdef floating* row
     for i in range(rows):
         row = z + i * cols
         for j in range(cols):
-            row[j] = activate(code, row[j] + b[j])
+            row[j] = activate(code, row[j] + b[j], slope[j])
 
 
 cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
@@ -112,7 +136,7 @@ cdef void csr_matmul(const floating* data, const long long* indices,
 
 cdef _forward(const floating[:, ::1] X, const floating[::1] data,
               const long long[::1] indices, const long long[::1] indptr,
-              Py_ssize_t n_rows, list coefs, list intercepts,
+              Py_ssize_t n_rows, list coefs, list intercepts, list slopes,
               int hidden_code, int out_code, Py_ssize_t chunk, floating[:, ::1] out):
     cdef Py_ssize_t n_layers = len(coefs)
     cdef bint sparse = X.shape[1] == 0 and indptr.shape[0] > 0
@@ -120,12 +144,14 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
     cdef floating[:, ::1] bufs_view
     cdef const floating[:, ::1] w_view
     cdef const floating[::1] b_view
+    cdef const floating[::1] s_view
     cdef floating** w = <floating**> malloc(n_layers * sizeof(floating*))
     cdef floating** b = <floating**> malloc(n_layers * sizeof(floating*))
+    cdef floating** sl = <floating**> malloc(n_layers * sizeof(floating*))
     cdef int* fan_in = <int*> malloc(n_layers * sizeof(int))
     cdef int* fan_out = <int*> malloc(n_layers * sizeof(int))
-    if w == NULL or b == NULL or fan_in == NULL or fan_out == NULL:
-        free(w); free(b); free(fan_in); free(fan_out)
+    if w == NULL or b == NULL or sl == NULL or fan_in == NULL or fan_out == NULL:
+        free(w); free(b); free(sl); free(fan_in); free(fan_out)
         raise MemoryError()
     try:
         for l in range(n_layers):
@@ -133,6 +159,12 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
             b_view = intercepts[l]
             w[l] = <floating*> &w_view[0, 0]
             b[l] = <floating*> &b_view[0]
+            sl[l] = NULL
+            if l < n_layers - 1:
+                s_view = slopes[l]
+                if s_view.shape[0] != w_view.shape[1]:
+                    raise ValueError(f"slopes[{l}] must have one entry per unit.")
+                sl[l] = <floating*> &s_view[0]
             fan_in[l] = w_view.shape[0]
             fan_out[l] = w_view.shape[1]
             if l < n_layers - 1 and fan_out[l] > width:
@@ -141,16 +173,16 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
         bufs = np.empty((2, min(chunk, max(n_rows, 1)) * width), dtype=dtype)
         bufs_view = bufs
         with nogil:
-            _run_chunks(X, data, indices, indptr, sparse, n_rows, n_layers, w, b,
+            _run_chunks(X, data, indices, indptr, sparse, n_rows, n_layers, w, b, sl,
                         fan_in, fan_out, hidden_code, out_code, chunk, bufs_view, out)
     finally:
-        free(w); free(b); free(fan_in); free(fan_out)
+        free(w); free(b); free(sl); free(fan_in); free(fan_out)
 
 
 cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
                       const long long[::1] indices, const long long[::1] indptr,
                       bint sparse, Py_ssize_t n_rows, Py_ssize_t n_layers,
-                      floating** w, floating** b, int* fan_in, int* fan_out,
+                      floating** w, floating** b, floating** sl, int* fan_in, int* fan_out,
                       int hidden_code, int out_code, Py_ssize_t chunk,
                       floating[:, ::1] bufs, floating[:, ::1] out) noexcept nogil:
     cdef Py_ssize_t start = 0, rows, l
@@ -174,11 +206,11 @@ cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
             if l == n_layers - 1:
                 bias_output(dst, b[l], rows, fan_out[l], out_code)
             else:
-                bias_activate(dst, b[l], rows, fan_out[l], hidden_code)
+                bias_activate(dst, b[l], sl[l], rows, fan_out[l], hidden_code)
         start += chunk
 
 
-def forward(X, list coefs, list intercepts, int hidden_code, int out_code,
+def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int out_code,
             Py_ssize_t chunk=1024):
     """Run the inference forward pass of a dense network.
 
@@ -191,6 +223,9 @@ def forward(X, list coefs, list intercepts, int hidden_code, int out_code,
         C-contiguous weight matrices of shape ``(fan_in, fan_out)``.
     intercepts : list of ndarray
         Bias vectors of shape ``(fan_out,)``.
+    slopes : list of ndarray
+        For each hidden layer, the negative-side slope of each unit (used by the
+        leaky ReLU family, ignored otherwise).
     hidden_code, out_code : int
         Activation codes from ``fastnn._codes``.
     chunk : int, default=1024
@@ -221,9 +256,9 @@ def forward(X, list coefs, list intercepts, int hidden_code, int out_code,
     if n_rows == 0:
         return out
     if dtype == np.float32:
-        _forward[float](dense, data, indices, indptr, n_rows, coefs, intercepts,
+        _forward[float](dense, data, indices, indptr, n_rows, coefs, intercepts, slopes,
                         hidden_code, out_code, chunk, out)
     else:
-        _forward[double](dense, data, indices, indptr, n_rows, coefs, intercepts,
+        _forward[double](dense, data, indices, indptr, n_rows, coefs, intercepts, slopes,
                          hidden_code, out_code, chunk, out)
     return out

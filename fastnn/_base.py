@@ -2,8 +2,11 @@
 
 The estimator holds no math: it validates, decides between a fresh start and a
 warm start, builds a :class:`~fastnn._network.Network`, and hands the work to
-:mod:`fastnn._solvers`, entering compiled code once per epoch.
+:mod:`fastnn._solvers`, entering compiled code once per epoch. Between epochs it
+keeps scikit-learn's bookkeeping (loss curve, early stopping, schedules) and
+fastnn's (history, callbacks, divergence).
 """
+import time
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -18,17 +21,39 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._kernels.activations import ACTIVATION_CODES
-from ._network import Network
-from ._solvers import MinibatchTrainer, TrainData, fit_lbfgs
+from ._kernels.activations import ACTIVATION_CODES, RRELU
+from ._kernels.optimizers import OPTIMIZER_CODES
+from ._network import WEIGHT_INITS, Network
+from ._progress import EpochReporter
+from ._schedules import ADAPTIVE_MIN_LR, SCHEDULES, scheduled_learning_rate
+from ._solvers import MinibatchTrainer, Regularization, TrainData, fit_lbfgs, output_loss
+from .exceptions import DivergenceError
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZER_CODES)
+HISTORY_KEYS = ("loss", "val_loss", "val_score", "learning_rate", "epoch_time")
+#: A loss this many times the best one so far (and above 1) counts as exploding.
+EXPLODING_FACTOR = 1e4
+_DIVERGENCE_HINT = (
+    "Likely causes: a learning rate that is too high (lower learning_rate_init), "
+    "unscaled input features or targets (use StandardScaler), or missing gradient "
+    "clipping (set clip_norm or clip_value). The estimator keeps the weights of the last "
+    "epoch that ended with a finite loss."
+)
 
 try:  # scikit-learn's version-dependent spelling of L-BFGS-B's verbosity option
     from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 except ImportError:  # pragma: no cover
     def _get_additional_lbfgs_options_dict(key, value):
         return {}
+
+
+class _Validation:
+    """A validation set: rows for the network, labels for the score."""
+
+    def __init__(self, X, Y, y, sw):
+        self.X, self.Y, self.y = X, Y, y
+        self.sw = sw
+        self.score_sw = None if sw is None or np.all(sw == 1) else sw
 
 
 class BaseDNN(BaseEstimator, ABC):
@@ -40,7 +65,7 @@ class BaseDNN(BaseEstimator, ABC):
         "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -61,6 +86,20 @@ class BaseDNN(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "weight_init": [StrOptions(set(WEIGHT_INITS))],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "max_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "clip_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "clip_value": [None, Interval(Real, 0, None, closed="neither")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_decay": [None, Interval(Real, 0, 1, closed="right")],
+        "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [None, list, tuple],
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
@@ -69,7 +108,9 @@ class BaseDNN(BaseEstimator, ABC):
         self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
         learning_rate_init, power_t, max_iter, loss, shuffle, random_state, tol, verbose,
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
-        beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dtype,
+        beta_1, beta_2, epsilon, n_iter_no_change, max_fun, weight_init, batch_norm,
+        batch_norm_momentum, dropout, l1, max_norm, clip_norm, clip_value, input_noise,
+        rho, weight_decay, lr_decay, lr_step_epochs, callbacks, dtype,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -95,6 +136,20 @@ class BaseDNN(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
+        self.dropout = dropout
+        self.l1 = l1
+        self.max_norm = max_norm
+        self.clip_norm = clip_norm
+        self.clip_value = clip_value
+        self.input_noise = input_noise
+        self.rho = rho
+        self.weight_decay = weight_decay
+        self.lr_decay = lr_decay
+        self.lr_step_epochs = lr_step_epochs
+        self.callbacks = callbacks
         self.dtype = dtype
 
     # ------------------------------------------------------------------ views
@@ -127,7 +182,7 @@ class BaseDNN(BaseEstimator, ABC):
                 f"This {type(self).__name__} instance is not fitted yet."
             ) from None
 
-    # --------------------------------------------------------------- fitting
+    # ------------------------------------------------------------ validation
     def _compute_dtype(self, first_pass):
         if not first_pass and "_net" in self.__dict__:
             return self._net.dtype
@@ -142,53 +197,104 @@ class BaseDNN(BaseEstimator, ABC):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
+    def _regularization(self, n_hidden):
+        """Validated per-layer dropout and the other regularisation settings."""
+        rates = self.dropout
+        if np.ndim(rates) == 0:
+            rates = [float(rates)] * n_hidden
+        rates = [float(r) for r in rates]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but the network has {n_hidden} hidden "
+                "layers: pass one float for all of them or one rate per hidden layer."
+            )
+        if any(not 0.0 <= r < 1.0 for r in rates):
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
+        return Regularization(
+            dropout=tuple(rates), alpha=self.alpha, l1=self.l1,
+            max_norm=self.max_norm or 0.0, clip_norm=self.clip_norm or 0.0,
+            clip_value=self.clip_value or 0.0, input_noise=self.input_noise,
+            batch_norm_momentum=self.batch_norm_momentum,
+        )
+
     def _transaction(self, fit_call):
-        """Run ``fit_call``; on any error restore the estimator exactly as it was."""
+        """Run ``fit_call``; on an error restore the estimator exactly as it was.
+
+        A :class:`~fastnn.exceptions.DivergenceError` is the exception: the model
+        keeps the last finite weights it reached, as documented there.
+        """
         saved = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+        history = self.__dict__.get("history_")
+        saved_history = None if history is None else {k: list(v) for k, v in history.items()}
         net = self.__dict__.get("_net")
-        saved_params = None if net is None else net.params.copy()
+        saved_net = None if net is None else (net.params.copy(), net.buffers.copy())
         trainer = self.__dict__.get("_trainer")
         saved_opt = None if trainer is None else (trainer.state.copy(), trainer.step,
                                                    trainer.hyper.copy())
         try:
             return fit_call()
+        except DivergenceError:
+            raise
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if history is not None:
+                history.clear()
+                history.update(saved_history)
             if net is not None:
-                net.params[:] = saved_params
+                net.params[:], net.buffers[:] = saved_net
             if trainer is not None:
                 trainer.state[...], trainer.step, trainer.hyper[...] = saved_opt
             raise
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    # --------------------------------------------------------------- fitting
+    def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None):
         hidden = self._hidden_sizes()
+        reg = self._regularization(len(hidden))
         first_pass = "_net" not in self.__dict__ or (not self.warm_start and not incremental)
         dtype = self._compute_dtype(first_pass)
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass, dtype=dtype)
+        X, Y, y = self._validate_input(X, y, incremental, reset=first_pass, dtype=dtype)
         sw = _check_sample_weight(sample_weight, X, dtype=dtype)
-        n_features = X.shape[1]
-        layer_units = [n_features, *hidden, Y.shape[1]]
-        if not first_pass and self._net.layer_units != layer_units:
+        sw = self._weight_samples(y, sw, incremental)
+        if sp.issparse(X) and self.input_noise > 0:
             raise ValueError(
-                f"The network was fitted with layer sizes {self._net.layer_units}, but this "
-                f"call implies {layer_units}. Use warm_start=False (or a new estimator) "
-                "to change hidden_layer_sizes, the number of features or outputs."
+                "input_noise needs dense input: noise added to a sparse matrix would fill "
+                "it in. Densify X (X.toarray()) or set input_noise=0."
             )
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        if not first_pass:
+            wanted = (layer_units, self.activation, self._output_activation(), self.batch_norm)
+            if self._net.config() != wanted:
+                raise ValueError(
+                    f"The fitted network {self._net.config()} (layer sizes, activation, "
+                    f"output, batch_norm) does not match this call's {wanted}. Use "
+                    "warm_start=False (or a new estimator) to change the architecture, "
+                    "the number of features or outputs."
+                )
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(layer_units, dtype)
+        val = None
+        if X_val is not None:
+            Xv, Yv, yv = self._validate_input(X_val, y_val, True, reset=False, dtype=dtype)
+            val = _Validation(Xv, Yv, yv, None)
         data = TrainData.build(X, Y, sw)
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(data, incremental)
+            self._fit_stochastic(data, incremental, reg, val)
         else:
-            self._fit_lbfgs(data)
-        if not np.isfinite(self._net.params).all():
+            self._fit_lbfgs(data, reg, val)
+        if not (np.isfinite(self._net.params).all() and np.isfinite(self._net.buffers).all()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
         return self
+
+    def _weight_samples(self, y, sample_weight, incremental):
+        """Hook for class weights (classifier); returns the sample weights to use."""
+        return sample_weight
 
     def _initialize(self, layer_units, dtype):
         self.n_iter_ = 0
@@ -196,9 +302,12 @@ class BaseDNN(BaseEstimator, ABC):
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-        self._net = Network(layer_units, self.activation, self.out_activation_, dtype)
-        self._net.init_uniform(self._random_state)
+        self._net = Network(layer_units, self.activation, self.out_activation_, dtype,
+                            batch_norm=self.batch_norm)
+        self._net.initialize(self.weight_init, self._random_state)
         self.__dict__.pop("_trainer", None)
+        self.history_ = {key: [] for key in HISTORY_KEYS}
+        self.validation_loss_curve_ = []
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -211,27 +320,30 @@ class BaseDNN(BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _fit_lbfgs(self, data):
+    def _fit_lbfgs(self, data, reg, val):
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
+        start = time.perf_counter()
         result = fit_lbfgs(
-            self._net, data, self.alpha, self.max_iter, self.max_fun, self.tol,
+            self._net, data, reg, self.max_iter, self.max_fun, self.tol,
             _get_additional_lbfgs_options_dict("iprint", iprint),
         )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(result.fun)
+        info = self._epoch_info(self.loss_, val, self.learning_rate_init,
+                                time.perf_counter() - start)
+        self._record(info)
 
-    def _make_trainer(self):
+    def _make_trainer(self, reg):
         return MinibatchTrainer(
             self._net,
             self.solver,
             dict(
-                learning_rate=self.learning_rate_init,
-                momentum=self.momentum,
-                nesterov=float(self.nesterovs_momentum),
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
+                learning_rate=self.learning_rate_init, momentum=self.momentum,
+                nesterov=float(self.nesterovs_momentum), beta_1=self.beta_1,
+                beta_2=self.beta_2, epsilon=self.epsilon, rho=self.rho,
+                weight_decay=self.weight_decay if self.solver == "adamw" else 0.0,
             ),
+            reg,
         )
 
     def _split_validation(self, data):
@@ -251,72 +363,76 @@ class BaseDNN(BaseEstimator, ABC):
             )
         return train_idx.astype(np.int64), val_idx
 
-    def _fit_stochastic(self, data, incremental):
+    def _needs_random_stream(self, reg):
+        return any(r > 0 for r in reg.dropout) or reg.input_noise > 0 or (
+            ACTIVATION_CODES[self.activation] == RRELU)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _fit_stochastic(self, data, incremental, reg, val):
         if not incremental or "_trainer" not in self.__dict__:
-            self._trainer = self._make_trainer()
+            self._trainer = self._make_trainer(reg)
         trainer = self._trainer
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
-        if early_stopping:
+        train_idx = np.arange(data.n_samples, dtype=np.int64)
+        if early_stopping and val is None:
             train_idx, val_idx = self._split_validation(data)
-            X_val = self._take_rows(data, val_idx)
-            y_val = self._decode_targets(data.Y[val_idx])
-            sw_val = data.sw[val_idx]
-            if (sw_val == 1).all():
-                sw_val = None
-            self._best_params = self._net.params.copy()
-        else:
-            train_idx = np.arange(data.n_samples, dtype=np.int64)
-            X_val = y_val = sw_val = None
+            val = _Validation(self._take_rows(data, val_idx), data.Y[val_idx],
+                              self._decode_targets(data.Y[val_idx]), data.sw[val_idx])
+        if early_stopping:
+            self._best_state = (self._net.params.copy(), self._net.buffers.copy())
         n_samples = train_idx.shape[0]
-        gather = bool(self.shuffle or early_stopping)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped"
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        gather = bool(self.shuffle or train_idx.shape[0] < data.n_samples or reg.input_noise > 0)
+        batch_size = self._batch_size(n_samples)
+        random_stream = self._needs_random_stream(reg)
         sample_idx = np.arange(n_samples, dtype=np.int64)
+        reporter = EpochReporter(self.verbose, 1 if incremental else self.max_iter)
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 order = np.ascontiguousarray(train_idx[sample_idx], dtype=np.int64)
-                loss = trainer.run_epoch(data, order, gather, batch_size, self.alpha)
-                if not np.isfinite(loss):
-                    raise ValueError(
-                        "Training diverged: the loss became non-finite in epoch "
-                        f"{self.n_iter_ + 1}. Likely causes: a learning rate that is too "
-                        "high, unscaled input features, or very large target values. "
-                        "Scale the inputs (e.g. StandardScaler) or lower learning_rate_init."
-                    )
+                seed = self._random_state.randint(2**31 - 1) if random_stream else 0
+                lr = trainer.learning_rate
+                start_state = (self._net.params.copy(), self._net.buffers.copy())
+                start = time.perf_counter()
+                loss = trainer.run_epoch(data, order, gather, batch_size, seed)
+                elapsed = time.perf_counter() - start
+                self._check_divergence(loss, start_state)
                 self.n_iter_ += 1
                 self.loss_ = float(loss)
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
-                self._iteration_ends()
+                info = self._epoch_info(self.loss_, val, lr, elapsed)
+                self._record(info)
+                reporter.epoch(info)
+                self._update_no_improvement_count(early_stopping, info)
+                trainer.learning_rate = scheduled_learning_rate(
+                    self.learning_rate, self.learning_rate_init, trainer.learning_rate,
+                    epochs=self.n_iter_, t=self.t_, power_t=self.power_t,
+                    lr_decay=self.lr_decay, lr_step_epochs=self.lr_step_epochs,
+                    max_iter=self.max_iter,
+                )
                 if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            "Validation score did not improve more than "
-                            "tol=%f for %d consecutive epochs."
-                            % (self.tol, self.n_iter_no_change)
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than tol=%f"
-                            " for %d consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    if self._trigger_stopping(msg):
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (f"{what} did not improve more than tol={self.tol:f} for "
+                           f"{self.n_iter_no_change} consecutive epochs.")
+                    if self._trigger_stopping(msg, reporter):
                         break
                     self._no_improvement_count = 0
+                if self._run_callbacks(info):
+                    reporter.message("A callback asked to stop training.")
+                    break
                 if incremental:
                     break
                 if self.n_iter_ == self.max_iter:
@@ -327,44 +443,76 @@ class BaseDNN(BaseEstimator, ABC):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
+        finally:
+            reporter.close()
         if early_stopping:
-            self._net.params[:] = self._best_params
+            self._net.params[:], self._net.buffers[:] = self._best_state
 
-    def _iteration_ends(self):
-        """Per-epoch learning-rate schedule (scikit-learn's, for ``sgd``)."""
-        if self.solver == "sgd" and self.learning_rate == "invscaling":
-            self._trainer.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+    def _check_divergence(self, loss, start_state):
+        """Raise :class:`DivergenceError` for a non-finite or exploding loss, after
+        restoring the weights the epoch started from (the last ones whose epoch
+        ended with a finite loss)."""
+        net = self._net
+        best = min(self.loss_curve_, default=np.inf)
+        exploding = np.isfinite(best) and loss > EXPLODING_FACTOR * max(best, 1.0)
+        if np.isfinite(loss) and not exploding:
+            return
+        net.params[:], net.buffers[:] = start_state
+        what = "became non-finite" if not np.isfinite(loss) else (
+            f"exploded to {loss:.3g} (best so far {best:.3g})")
+        raise DivergenceError(
+            f"Training diverged: the loss {what} in epoch {self.n_iter_ + 1}. "
+            + _DIVERGENCE_HINT
+        )
 
-    def _trigger_stopping(self, msg):
-        """Whether to stop after no improvement; 'adaptive' sgd divides the rate by 5."""
+    def _epoch_info(self, loss, val, lr, elapsed):
+        info = {"epoch": self.n_iter_, "loss": loss, "val_loss": None, "val_score": None,
+                "learning_rate": lr, "epoch_time": elapsed}
+        if val is not None:
+            out = self._net.forward(val.X)
+            info["val_loss"] = output_loss(self._net, out, val.Y, val.sw)
+            info["val_score"] = self._score_outputs(out, val.y, val.score_sw)
+        return info
+
+    def _record(self, info):
+        for key in HISTORY_KEYS:
+            self.history_[key].append(info[key])
+        if info["val_loss"] is not None:
+            self.validation_loss_curve_.append(info["val_loss"])
+            if getattr(self, "validation_scores_", None) is None:
+                self.validation_scores_ = []
+            self.validation_scores_.append(info["val_score"])
+
+    def _run_callbacks(self, info):
+        stop = False
+        for callback in self.callbacks or ():
+            stop = bool(callback(self, dict(info))) or stop
+        return stop
+
+    def _trigger_stopping(self, msg, reporter):
+        """Whether to stop after no improvement; 'adaptive' divides the rate by 5."""
         trainer = self._trainer
-        if self.solver != "sgd" or self.learning_rate != "adaptive":
-            if self.verbose:
-                print(msg + " Stopping.")
+        if self.learning_rate != "adaptive":
+            reporter.message(msg + " Stopping.")
             return True
-        if trainer.learning_rate <= 1e-6:
-            if self.verbose:
-                print(msg + " Learning rate too small. Stopping.")
+        if trainer.learning_rate <= ADAPTIVE_MIN_LR:
+            reporter.message(msg + " Learning rate too small. Stopping.")
             return True
         trainer.learning_rate /= 5.0
-        if self.verbose:
-            print(msg + " Setting learning rate to %f" % trainer.learning_rate)
+        reporter.message(msg + " Setting learning rate to %f" % trainer.learning_rate)
         return False
 
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+    def _update_no_improvement_count(self, early_stopping, info):
         if early_stopping:
-            val_score = self._score_on(X_val, y_val, sw_val)
-            self.validation_scores_.append(val_score)
-            if self.verbose:
-                print("Validation score: %f" % self.validation_scores_[-1])
-            last = self.validation_scores_[-1]
+            last = info["val_score"]
             if last < (self.best_validation_score_ + self.tol):
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
             if last > self.best_validation_score_:
                 self.best_validation_score_ = last
-                self._best_params[:] = self._net.params
+                self._best_state[0][:] = self._net.params
+                self._best_state[1][:] = self._net.buffers
         else:
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
@@ -382,11 +530,11 @@ class BaseDNN(BaseEstimator, ABC):
             return X[idx]
         return data.X[idx]
 
-    def _score_on(self, X, y, sample_weight):
-        y_pred = self._predict_validated(X)
+    def _score_outputs(self, out, y, sample_weight):
+        y_pred = self._decode_outputs(out)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
-        return self._score_function(y, y_pred, sample_weight=sample_weight)
+        return float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     # -------------------------------------------------------------- inference
     def _forward(self, X):
@@ -404,9 +552,17 @@ class BaseDNN(BaseEstimator, ABC):
 
     @abstractmethod
     def _validate_input(self, X, y, incremental, reset, dtype):
-        """Validate ``X`` and encode ``y`` as a 2-D float array of ``dtype``."""
+        """Validate ``X`` and ``y``: returns ``(X, Y, y)``, ``Y`` the targets encoded
+        as a 2-D float array of ``dtype`` and ``y`` the validated original targets."""
 
-    def fit(self, X, y, sample_weight=None):
+    @abstractmethod
+    def _decode_outputs(self, out):
+        """Network outputs -> predictions (labels or values)."""
+
+    def _decode_targets(self, Y):
+        return self._decode_outputs(Y)
+
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
         """Fit the model to data ``X`` and targets ``y``.
 
         Parameters
@@ -419,6 +575,10 @@ class BaseDNN(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights. Losses and gradients are weighted averages:
             ``sum_i w_i l_i / sum_i w_i`` per batch.
+        X_val, y_val : array-like, default=None
+            An explicit validation set. Its loss and score are recorded each epoch
+            (``history_``, ``validation_loss_curve_``), and with
+            ``early_stopping=True`` it replaces the ``validation_fraction`` split.
 
         Returns
         -------
@@ -426,7 +586,9 @@ class BaseDNN(BaseEstimator, ABC):
             The fitted estimator.
         """
         self._validate_params()
-        return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=False))
+        return self._transaction(
+            lambda: self._fit(X, y, sample_weight, incremental=False, X_val=X_val, y_val=y_val)
+        )
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

@@ -3,6 +3,8 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
@@ -26,6 +28,11 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
     Parameters
     ----------
 {SHARED_PARAMETERS.replace(chr(10), chr(10) + "    ").rstrip()}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{{label: weight}}``, or ``'balanced'`` for
+        ``n_samples / (n_classes * count(label))`` (not with ``partial_fit``).
 
     Attributes
     ----------
@@ -55,7 +62,11 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
         warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, max_fun=15000, dtype="float32",
+        n_iter_no_change=10, max_fun=15000, weight_init="auto", batch_norm=False,
+        batch_norm_momentum=0.1, dropout=0.0, l1=0.0, max_norm=None, clip_norm=None,
+        clip_value=None, input_noise=0.0, rho=0.9, weight_decay=0.01, lr_decay=None,
+        lr_step_epochs=10, callbacks=None, class_weight=None,
+        dtype="float32",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -65,8 +76,19 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
             verbose=verbose, warm_start=warm_start, momentum=momentum,
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            weight_init=weight_init, batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum, dropout=dropout, l1=l1,
+            max_norm=max_norm, clip_norm=clip_norm, clip_value=clip_value,
+            input_noise=input_noise, rho=rho, weight_decay=weight_decay, lr_decay=lr_decay,
+            lr_step_epochs=lr_step_epochs, callbacks=callbacks, dtype=dtype,
         )
+        self.class_weight = class_weight
+
+    _parameter_constraints: dict = {
+        **BaseDNN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -97,19 +119,26 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         Y = self._label_binarizer.transform(y).astype(dtype)
-        return X, np.ascontiguousarray(Y)
+        return X, np.ascontiguousarray(Y), y
 
-    def _decode_targets(self, Y):
-        return self._label_binarizer.inverse_transform(Y)
+    def _weight_samples(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported with partial_fit: the class "
+                "frequencies of the whole data are unknown. Pass a dict of class weights."
+            )
+        weights = compute_sample_weight(self.class_weight, y)
+        return (sample_weight * weights).astype(sample_weight.dtype)
+
+    def _decode_outputs(self, out):
+        if out.shape[1] == 1:
+            out = out.ravel()
+        return self._label_binarizer.inverse_transform(out)
 
     def _score_function(self, y, y_pred, sample_weight=None):
         return accuracy_score(y, y_pred, sample_weight=sample_weight)
-
-    def _predict_validated(self, X):
-        proba = self._net.forward(X)
-        if self.n_outputs_ == 1:
-            proba = proba.ravel()
-        return self._label_binarizer.inverse_transform(proba)
 
     def predict(self, X):
         """Predict class labels.
@@ -123,10 +152,7 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Predicted classes (an indicator matrix for multilabel targets).
         """
-        proba = self._forward(X)
-        if self.n_outputs_ == 1:
-            proba = proba.ravel()
-        return self._label_binarizer.inverse_transform(proba)
+        return self._decode_outputs(self._forward(X))
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -4,16 +4,37 @@ SHARED_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
     The ith element is the number of neurons in the ith hidden layer.
 
-activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-    Activation of the hidden layers: ``z``, ``1 / (1 + exp(-z))``,
-    ``tanh(z)`` or ``max(z, 0)``.
+activation : str, default='relu'
+    Activation of the hidden layers:
 
-solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-    Weight optimizer. ``'sgd'``: ``v = momentum * v - lr * g`` then
-    ``p += v`` (or ``p += momentum * v - lr * g`` with Nesterov momentum).
-    ``'adam'``: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-    ``p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)``.
-    ``'lbfgs'``: SciPy's L-BFGS-B on the full-batch loss (small data sets).
+    - ``'identity'``: ``z``; ``'logistic'`` (alias ``'sigmoid'``):
+      ``1 / (1 + exp(-z))``; ``'tanh'``; ``'relu'``: ``max(z, 0)``;
+    - ``'leaky_relu'``: ``z if z > 0 else 0.01 z``;
+    - ``'prelu'``: ``z if z > 0 else a_j z``, slope ``a_j`` learned per unit
+      (initialised to 0.25);
+    - ``'rrelu'``: slope drawn from ``U(1/8, 1/3)`` per element in training,
+      their mean ``11/48`` at inference;
+    - ``'elu'``: ``z if z > 0 else exp(z) - 1``; ``'selu'``: ``1.0507 * (z if
+      z > 0 else 1.6733 (exp(z) - 1))``; ``'gelu'``: ``z Phi(z)`` (exact);
+      ``'silu'``: ``z sigmoid(z)``.
+
+solver : str, default='adam'
+    Weight optimizer, ``g`` the gradient and ``lr`` the learning rate:
+
+    - ``'sgd'``: ``v = momentum v - lr g`` then ``p += v`` (or
+      ``p += momentum v - lr g`` with Nesterov momentum);
+    - ``'adam'``: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
+      ``p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)``
+      (scikit-learn's form);
+    - ``'adagrad'``: ``G += g^2``, ``p -= lr g / (sqrt(G) + epsilon)``;
+    - ``'rmsprop'``: ``s = rho s + (1 - rho) g^2``,
+      ``p -= lr g / (sqrt(s) + epsilon)``;
+    - ``'adamw'``: ``p -= lr weight_decay p`` (decoupled decay), then Adam
+      with bias-corrected ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``:
+      ``p -= lr m_hat / (sqrt(v_hat) + epsilon)``;
+    - ``'nadam'``: Adam with Nesterov momentum,
+      ``m_hat = b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)``;
+    - ``'lbfgs'``: SciPy's L-BFGS-B on the full-batch loss (small data sets).
 
 alpha : float, default=0.0001
     L2 strength: the loss gains ``alpha / (2 * sum(w)) * ||W||^2`` per batch,
@@ -23,13 +44,21 @@ batch_size : int or 'auto', default='auto'
     Minibatch size of the stochastic solvers; ``'auto'`` is
     ``min(200, n_samples)``.
 
-learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-    Schedule of the ``'sgd'`` solver: constant; ``lr_init / (t + 1) ** power_t``
-    after each epoch, ``t`` the number of samples seen; or divided by 5 each time
-    ``n_iter_no_change`` epochs fail to improve by ``tol``.
+learning_rate : str, default='constant'
+    Learning-rate schedule of every stochastic solver, applied after each epoch
+    (``e`` epochs done, ``t`` samples seen):
+
+    - ``'constant'``: ``lr_init``;
+    - ``'invscaling'``: ``lr_init / (t + 1) ** power_t``;
+    - ``'adaptive'``: divided by 5 each time ``n_iter_no_change`` epochs fail
+      to improve by ``tol`` (training stops once it is below 1e-6);
+    - ``'step'``: ``lr_init * lr_decay ** (e // lr_step_epochs)``;
+    - ``'exponential'``: ``lr_init * lr_decay ** e``;
+    - ``'cosine'``: ``lr_init * (1 + cos(pi e / max_iter)) / 2``, zero at
+      ``max_iter``.
 
 learning_rate_init : float, default=0.001
-    Initial learning rate of ``'sgd'`` and ``'adam'``.
+    Initial learning rate of the stochastic solvers.
 
 power_t : float, default=0.5
     Exponent of the ``'invscaling'`` schedule.
@@ -47,8 +76,10 @@ random_state : int, RandomState instance or None, default=None
 tol : float, default=1e-4
     Improvement below which an epoch counts as no improvement.
 
-verbose : bool, default=False
-    Print the loss of each epoch.
+verbose : bool or int, default=False
+    0 / False: silent. 1 / True: a progress bar with the loss and validation
+    metrics when standard error is a terminal, else one line per epoch.
+    2: one line per epoch.
 
 warm_start : bool, default=False
     Reuse the fitted weights as the starting point of the next ``fit``.
@@ -79,6 +110,70 @@ n_iter_no_change : int, default=10
 max_fun : int, default=15000
     Maximum number of loss evaluations of ``'lbfgs'``.
 
+weight_init : str, default='auto'
+    Initial weights; biases start at zero. ``'glorot_uniform'`` /
+    ``'glorot_normal'`` (variance ``2 / (fan_in + fan_out)``),
+    ``'he_uniform'`` / ``'he_normal'`` (``2 / fan_in``), ``'lecun_normal'``
+    (``1 / fan_in``); ``'auto'``: He uniform for the ReLU family (relu,
+    leaky_relu, prelu, rrelu, elu, gelu, silu), LeCun normal for selu, Glorot
+    uniform otherwise; ``'sklearn'``: scikit-learn's MLP scheme (uniform weights
+    and biases, the same draws as ``MLPClassifier`` for the same
+    ``random_state``).
+
+batch_norm : bool, default=False
+    Make every hidden layer dense -> batch norm -> activation, with a learned
+    scale and shift per unit: ``h = gamma (z - mu) / sqrt(var + 1e-5) + beta``,
+    batch statistics in training and running statistics at inference, where
+    the normalisation is folded into the dense weights.
+
+batch_norm_momentum : float, default=0.1
+    Running statistics update ``r = (1 - momentum) r + momentum * batch_stat``
+    (PyTorch's convention; the running variance uses the unbiased estimate).
+
+dropout : float or tuple of float, default=0.0
+    Inverted dropout after each hidden layer's activation: one rate for all
+    hidden layers or one per hidden layer. In training each unit is kept with
+    probability ``1 - p`` and scaled by ``1 / (1 - p)``; at inference it is the
+    identity. Masks are drawn from ``random_state``.
+
+l1 : float, default=0.0
+    L1 strength, scaled like ``alpha``: the loss gains
+    ``l1 / sum(w) * sum(|W|)`` per batch.
+
+max_norm : float or None, default=None
+    After each update, rescale each unit's incoming weight vector (a column of
+    ``coefs_[l]``) to L2 norm at most ``max_norm``.
+
+clip_norm : float or None, default=None
+    Rescale the gradient of all parameters together to global L2 norm at most
+    ``clip_norm`` before each update.
+
+clip_value : float or None, default=None
+    Clip each gradient element to ``[-clip_value, clip_value]`` before each
+    update (applied before ``clip_norm``).
+
+input_noise : float, default=0.0
+    Standard deviation of Gaussian noise added to the inputs of every training
+    batch (data augmentation for tabular data; needs dense input).
+
+rho : float, default=0.9
+    Decay of ``'rmsprop'``'s moving average of squared gradients.
+
+weight_decay : float, default=0.01
+    Decoupled weight decay of ``'adamw'``.
+
+lr_decay : float or None, default=None
+    Factor of the ``'step'`` and ``'exponential'`` schedules; None means 0.1
+    for ``'step'`` and 0.95 for ``'exponential'``.
+
+lr_step_epochs : int, default=10
+    Epochs between decays of the ``'step'`` schedule.
+
+callbacks : list of callable or None, default=None
+    Called after every epoch as ``callback(estimator, epoch_info)``, with
+    ``epoch_info`` a dict of ``epoch, loss, val_loss, val_score,
+    learning_rate, epoch_time``; returning True stops training.
+
 dtype : {'float32', 'float64'}, default='float32'
     Compute dtype of the parameters and of every kernel. Input of any real
     dtype is converted once to it.
@@ -95,10 +190,20 @@ loss_curve_ : list of float
     Training loss of each epoch (stochastic solvers).
 
 validation_scores_ : list of float or None
-    Validation score of each epoch when ``early_stopping=True``.
+    Validation score of each epoch when there is a validation set
+    (``early_stopping=True`` or ``X_val`` given), else None.
 
 best_validation_score_ : float or None
     Best validation score when ``early_stopping=True``.
+
+validation_loss_curve_ : list of float
+    Data loss (no penalty terms) on the validation set after each epoch, when
+    there is one.
+
+history_ : dict of list
+    Per epoch: ``loss``, ``val_loss``, ``val_score`` (None without a validation
+    set), ``learning_rate`` (the rate used during the epoch) and
+    ``epoch_time`` (seconds).
 
 t_ : int
     Number of training samples seen by the solver.

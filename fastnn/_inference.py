@@ -14,9 +14,13 @@ def as_csr_arrays(X):
     return X.data, X.indices.astype(np.int64, copy=False), X.indptr.astype(np.int64, copy=False)
 
 
-def forward(X, coefs, intercepts, hidden_code, out_code):
-    """Output activations of the network for ``X`` (dense C-contiguous or CSR)."""
+def forward(X, coefs, intercepts, slopes, hidden_code, out_code):
+    """Output activations of the network for ``X`` (dense C-contiguous or CSR).
+
+    ``slopes`` gives each hidden layer's per-unit negative-side slope (leaky
+    ReLU family); batch norm must already be folded into ``coefs`` / ``intercepts``.
+    """
     if sp.issparse(X):
         data, indices, indptr = as_csr_arrays(X.tocsr())
         X = (data, indices, indptr, X.shape[0])
-    return _inference_ext.forward(X, coefs, intercepts, hidden_code, out_code)
+    return _inference_ext.forward(X, coefs, intercepts, slopes, hidden_code, out_code)

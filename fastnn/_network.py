@@ -1,17 +1,76 @@
-"""The network plan: layer sizes, the flat parameter buffer and its per-layer views.
+"""The network plan: layers, the flat parameter buffer and its per-layer views.
 
-All parameters of a network live in one contiguous buffer; layer ``l`` stores
-its weight matrix ``W_l`` (``fan_in x fan_out``, row-major) followed by its bias
-``b_l``. ``coefs`` and ``intercepts`` are lists of views into that buffer, so
-writing to ``est.coefs_[0]`` changes the model, and optimizers update every
-parameter in one pass over one array.
+All trained parameters of a network live in one contiguous buffer ``params``;
+layer ``l`` stores its weight matrix ``W_l`` (``fan_in x fan_out``, row-major),
+its bias ``b_l``, and for hidden layers the batch-norm scale and shift and the
+PReLU slopes when those are enabled. Non-trained per-layer values (fixed
+negative-side slopes, batch-norm running statistics) live in ``buffers``.
+``coefs`` and ``intercepts`` are lists of views into ``params``, so writing to
+``est.coefs_[0]`` changes the model, and optimizers update every parameter in
+one pass over one array.
 """
 import numpy as np
 
 from . import _inference
-from ._kernels.activations import ACTIVATION_CODES
+from ._kernels.activations import (
+    ACTIVATION_CODES,
+    LEAKY_RELU,
+    LEAKY_SLOPE,
+    PRELU,
+    PRELU_INIT,
+    RRELU,
+    RRELU_LOWER,
+    RRELU_UPPER,
+)
 from ._kernels.losses import OUTPUT_CODES
-from ._kernels.network import B_OFF, FAN_IN, FAN_OUT, W_OFF
+from ._kernels.network import (
+    B_OFF,
+    BETA_OFF,
+    COL_OFF,
+    FAN_IN,
+    FAN_OUT,
+    GAMMA_OFF,
+    LAYOUT_COLUMNS,
+    MEAN_OFF,
+    PSLOPE_OFF,
+    SLOPE_OFF,
+    VAR_OFF,
+    W_OFF,
+)
+
+#: Batch-norm epsilon (PyTorch's default).
+BATCH_NORM_EPS = 1e-5
+RELU_FAMILY = {"relu", "leaky_relu", "prelu", "rrelu", "elu", "gelu", "silu"}
+WEIGHT_INITS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                "lecun_normal", "sklearn")
+
+
+def resolve_weight_init(weight_init, activation):
+    """The scheme ``'auto'`` stands for: He for the ReLU family, LeCun normal for
+    SELU, Glorot for logistic / tanh / identity."""
+    if weight_init != "auto":
+        return weight_init
+    if activation in RELU_FAMILY:
+        return "he_uniform"
+    if activation == "selu":
+        return "lecun_normal"
+    return "glorot_uniform"
+
+
+def init_weight(scheme, fan_in, fan_out, random_state):
+    """Draw a ``(fan_in, fan_out)`` weight matrix.
+
+    ``glorot``: variance ``2 / (fan_in + fan_out)``; ``he``: ``2 / fan_in``;
+    ``lecun``: ``1 / fan_in``. A uniform draw on ``[-r, r]`` has variance
+    ``r^2 / 3``, so ``r = sqrt(3 * variance)``.
+    """
+    variance = {
+        "glorot": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in, "lecun": 1.0 / fan_in,
+    }[scheme.split("_")[0]]
+    if scheme.endswith("uniform"):
+        bound = np.sqrt(3.0 * variance)
+        return random_state.uniform(-bound, bound, (fan_in, fan_out))
+    return random_state.normal(0.0, np.sqrt(variance), (fan_in, fan_out))
 
 
 class Network:
@@ -27,31 +86,53 @@ class Network:
         Name in :data:`fastnn._kernels.losses.OUTPUT_CODES`.
     dtype : {"float32", "float64"}
         Compute dtype of parameters and activations.
+    batch_norm : bool, default=False
+        Whether every hidden layer is dense -> batch norm -> activation.
 
     Attributes
     ----------
     params : ndarray of shape (n_params,)
         The flat parameter buffer.
-    layout : ndarray of shape (n_layers, 4), dtype int64
-        Per layer: offset of ``W``, offset of ``b``, ``fan_in``, ``fan_out``.
+    buffers : ndarray
+        Non-trained values: fixed slopes and batch-norm running statistics.
+    layout : ndarray of shape (n_layers, LAYOUT_COLUMNS), dtype int64
+        Offsets and sizes of each layer's parts (see :mod:`fastnn._kernels.network`).
     coefs, intercepts : list of ndarray
         Views of each layer's ``W`` (``fan_in x fan_out``) and ``b``.
     """
 
-    def __init__(self, layer_units, hidden_activation, out_activation, dtype):
+    def __init__(self, layer_units, hidden_activation, out_activation, dtype,
+                 batch_norm=False):
         self.layer_units = [int(u) for u in layer_units]
         self.hidden_activation = hidden_activation
         self.out_activation = out_activation
         self.dtype = np.dtype(dtype)
+        self.batch_norm = bool(batch_norm)
         n_layers = len(self.layer_units) - 1
-        layout = np.empty((n_layers, 4), dtype=np.int64)
-        offset = 0
+        layout = np.full((n_layers, LAYOUT_COLUMNS), -1, dtype=np.int64)
+        p = q = col = 0  # next free offset in params, in buffers; workspace column
         for l, (fan_in, fan_out) in enumerate(zip(self.layer_units[:-1], self.layer_units[1:])):
-            layout[l] = (offset, offset + fan_in * fan_out, fan_in, fan_out)
-            offset += fan_in * fan_out + fan_out
+            hidden = l < n_layers - 1
+            layout[l, [W_OFF, B_OFF, FAN_IN, FAN_OUT, COL_OFF]] = (
+                p, p + fan_in * fan_out, fan_in, fan_out, col)
+            p += fan_in * fan_out + fan_out
+            col += fan_out
+            if hidden and self.batch_norm:
+                layout[l, [GAMMA_OFF, BETA_OFF]] = (p, p + fan_out)
+                p += 2 * fan_out
+                layout[l, [MEAN_OFF, VAR_OFF]] = (q, q + fan_out)
+                q += 2 * fan_out
+            if hidden and self.hidden_code == PRELU:
+                layout[l, PSLOPE_OFF] = p
+                p += fan_out
+            if hidden:
+                layout[l, SLOPE_OFF] = q
+                q += fan_out
         self.layout = layout
-        self.params = np.zeros(offset, dtype=self.dtype)
+        self.params = np.zeros(p, dtype=self.dtype)
+        self.buffers = np.zeros(q, dtype=self.dtype)
         self._make_views()
+        self.reset_extras()
 
     @property
     def hidden_code(self):
@@ -65,22 +146,35 @@ class Network:
 
     @property
     def n_params(self):
-        """Number of parameters (weights and biases)."""
+        """Number of trained parameters."""
         return self.params.shape[0]
 
-    def _make_views(self):
-        self.coefs = [self._view(self.params, l)[0] for l in range(len(self.layout))]
-        self.intercepts = [self._view(self.params, l)[1] for l in range(len(self.layout))]
+    @property
+    def n_layers(self):
+        """Number of dense layers (hidden and output)."""
+        return self.layout.shape[0]
 
-    def _view(self, buf, l):
-        w_off, b_off, fan_in, fan_out = self.layout[l]
-        return buf[w_off : w_off + fan_in * fan_out].reshape(fan_in, fan_out), buf[
-            b_off : b_off + fan_out
-        ]
+    def part(self, l, column, buf=None):
+        """View of one per-unit part of layer ``l`` (e.g. ``GAMMA_OFF``), or None."""
+        off = self.layout[l, column]
+        if off < 0:
+            return None
+        if buf is None:
+            buf = self.buffers if column in (SLOPE_OFF, MEAN_OFF, VAR_OFF) else self.params
+        return buf[off : off + self.layout[l, FAN_OUT]]
+
+    def _make_views(self):
+        views = self.layer_views(self.params)
+        self.coefs = [w for w, _ in views]
+        self.intercepts = [b for _, b in views]
 
     def layer_views(self, buf):
         """Per-layer ``(W, b)`` views of any buffer with this network's layout."""
-        return [self._view(buf, l) for l in range(len(self.layout))]
+        out = []
+        for w_off, b_off, fan_in, fan_out in self.layout[:, [W_OFF, B_OFF, FAN_IN, FAN_OUT]]:
+            out.append((buf[w_off : w_off + fan_in * fan_out].reshape(fan_in, fan_out),
+                        buf[b_off : b_off + fan_out]))
+        return out
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -110,34 +204,68 @@ class Network:
         for l, (view, new) in enumerate(zip(views, arrays)):
             new = np.asarray(new)
             if new.shape != view.shape:
-                raise ValueError(
-                    f"{name}_[{l}] must have shape {view.shape}, got {new.shape}."
-                )
+                raise ValueError(f"{name}_[{l}] must have shape {view.shape}, got {new.shape}.")
         for view, new in zip(views, arrays):
             view[...] = new
 
-    def init_uniform(self, random_state):
-        """scikit-learn's initialisation (Glorot uniform; factor 2 for logistic).
+    def reset_extras(self):
+        """Batch-norm scale 1 / shift 0 / running mean 0 / running variance 1,
+        PReLU slopes 0.25, fixed slopes of leaky ReLU (0.01) and of RReLU at
+        inference (the mean of its training range)."""
+        fixed = {LEAKY_RELU: LEAKY_SLOPE, PRELU: PRELU_INIT,
+                 RRELU: 0.5 * (RRELU_LOWER + RRELU_UPPER)}.get(self.hidden_code, 0.0)
+        for l in range(self.n_layers - 1):
+            for column, value in [(GAMMA_OFF, 1.0), (BETA_OFF, 0.0), (MEAN_OFF, 0.0),
+                                  (VAR_OFF, 1.0), (PSLOPE_OFF, PRELU_INIT), (SLOPE_OFF, fixed)]:
+                view = self.part(l, column)
+                if view is not None:
+                    view[...] = value
 
-        For each layer in turn, ``W`` then ``b`` are drawn from
-        ``U(-r, r)`` with ``r = sqrt(factor / (fan_in + fan_out))``,
-        ``factor = 2`` for the logistic activation and ``6`` otherwise. The draws
-        are the same as ``MLPClassifier``'s for the same ``random_state``.
+    def initialize(self, weight_init, random_state):
+        """Initialise every parameter.
+
+        Weights are drawn with ``weight_init`` (resolved by
+        :func:`resolve_weight_init`) and biases start at zero, except for
+        ``'sklearn'``: scikit-learn's MLP scheme, weights and biases from
+        ``U(-r, r)`` with ``r = sqrt(f / (fan_in + fan_out))``, ``f = 2`` for
+        logistic and 6 otherwise, the same draws as ``MLPClassifier``'s for the
+        same ``random_state``.
         """
-        factor = 2.0 if self.hidden_activation == "logistic" else 6.0
+        scheme = resolve_weight_init(weight_init, self.hidden_activation)
         for W, b in zip(self.coefs, self.intercepts):
-            bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
-            W[...] = random_state.uniform(-bound, bound, W.shape)
-            b[...] = random_state.uniform(-bound, bound, b.shape)
+            if scheme == "sklearn":
+                factor = 2.0 if self.hidden_activation in ("logistic", "sigmoid") else 6.0
+                bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+                W[...] = random_state.uniform(-bound, bound, W.shape)
+                b[...] = random_state.uniform(-bound, bound, b.shape)
+            else:
+                W[...] = init_weight(scheme, W.shape[0], W.shape[1], random_state)
+                b[...] = 0.0
+        self.reset_extras()
 
-    def activation_offsets(self, batch_rows):
-        """Offsets of each layer's activations in a workspace of ``batch_rows`` rows."""
-        widths = self.layout[:, FAN_OUT]
-        return batch_rows * np.concatenate(([0], np.cumsum(widths[:-1]))).astype(np.int64)
+    def workspace_width(self):
+        """Sum of every layer's units: the columns of one workspace buffer."""
+        return int(self.layout[:, FAN_OUT].sum())
 
-    def workspace_size(self, batch_rows):
-        """Elements of one activation workspace for ``batch_rows`` rows."""
-        return int(batch_rows * self.layout[:, FAN_OUT].sum())
+    def inference_layers(self):
+        """``(coefs, intercepts, slopes)`` for the inference pass.
+
+        Batch norm is folded into the dense layer before it:
+        ``s = gamma / sqrt(running_var + eps)``, ``W' = W * s`` (per column),
+        ``b' = (b - running_mean) * s + beta``. ``slopes`` holds each hidden
+        layer's negative-side slope per unit.
+        """
+        coefs, intercepts, slopes = list(self.coefs), list(self.intercepts), []
+        for l in range(self.n_layers - 1):
+            if self.batch_norm:
+                s = self.part(l, GAMMA_OFF).astype(np.float64) / np.sqrt(
+                    self.part(l, VAR_OFF).astype(np.float64) + BATCH_NORM_EPS)
+                coefs[l] = (coefs[l] * s).astype(self.dtype)
+                intercepts[l] = ((intercepts[l] - self.part(l, MEAN_OFF)) * s
+                                 + self.part(l, BETA_OFF)).astype(self.dtype)
+            slope = self.part(l, PSLOPE_OFF)
+            slopes.append(slope if slope is not None else self.part(l, SLOPE_OFF))
+        return coefs, intercepts, slopes
 
     def forward(self, X):
         """Output activations for validated input (compiled inference path).
@@ -151,14 +279,11 @@ class Network:
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        return _inference.forward(X, self.coefs, self.intercepts, self.hidden_code, self.out_code)
+        coefs, intercepts, slopes = self.inference_layers()
+        return _inference.forward(X, coefs, intercepts, slopes, self.hidden_code,
+                                  self.out_code)
 
-    def describe(self):
-        """Readable one-line summary, e.g. ``'20 -> 64 (relu) -> 4 (softmax)'``."""
-        hidden = " -> ".join(f"{u} ({self.hidden_activation})" for u in self.layer_units[1:-1])
-        parts = [str(self.layer_units[0])] + ([hidden] if hidden else [])
-        parts.append(f"{self.layer_units[-1]} ({self.out_activation})")
-        return " -> ".join(parts)
-
-
-__all__ = ["Network", "W_OFF", "B_OFF", "FAN_IN", "FAN_OUT"]
+    def config(self):
+        """What must match for a warm start to reuse this network."""
+        return (self.layer_units, self.hidden_activation, self.out_activation,
+                self.batch_norm)

@@ -59,7 +59,11 @@ class DNNRegressor(RegressorMixin, BaseDNN):
         learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True, random_state=None,
         tol=1e-4, verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-        epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32",
+        epsilon=1e-8, n_iter_no_change=10,
+        max_fun=15000, weight_init="auto", batch_norm=False,
+        batch_norm_momentum=0.1, dropout=0.0, l1=0.0, max_norm=None, clip_norm=None,
+        clip_value=None, input_noise=0.0, rho=0.9, weight_decay=0.01, lr_decay=None,
+        lr_step_epochs=10, callbacks=None, dtype="float32",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -69,7 +73,12 @@ class DNNRegressor(RegressorMixin, BaseDNN):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, dtype=dtype,
+            max_fun=max_fun,
+            weight_init=weight_init, batch_norm=batch_norm,
+            batch_norm_momentum=batch_norm_momentum, dropout=dropout, l1=l1,
+            max_norm=max_norm, clip_norm=clip_norm, clip_value=clip_value,
+            input_noise=input_noise, rho=rho, weight_decay=weight_decay, lr_decay=lr_decay,
+            lr_step_epochs=lr_step_epochs, callbacks=callbacks, dtype=dtype,
         )
 
     def _output_activation(self):
@@ -88,17 +97,13 @@ class DNNRegressor(RegressorMixin, BaseDNN):
                 "values. Use loss='squared_error' or shift the targets."
             )
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return X, np.ascontiguousarray(Y, dtype=dtype)
+        return X, np.ascontiguousarray(Y, dtype=dtype), y
 
-    def _decode_targets(self, Y):
-        return Y.ravel() if Y.shape[1] == 1 else Y
+    def _decode_outputs(self, out):
+        return out.ravel() if out.shape[1] == 1 else out
 
     def _score_function(self, y, y_pred, sample_weight=None):
         return r2_score(y, y_pred, sample_weight=sample_weight)
-
-    def _predict_validated(self, X):
-        out = self._net.forward(X)
-        return out.ravel() if out.shape[1] == 1 else out
 
     def predict(self, X):
         """Predict targets.
@@ -112,8 +117,7 @@ class DNNRegressor(RegressorMixin, BaseDNN):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the compute dtype.
         """
-        out = self._forward(X)
-        return out.ravel() if out.shape[1] == 1 else out
+        return self._decode_outputs(self._forward(X))
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):

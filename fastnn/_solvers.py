@@ -12,13 +12,17 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from ._inference import as_csr_arrays
-from ._kernels.network import train_epoch_
+from ._kernels.activations import RRELU
+from ._kernels.network import AB, DB, HB, MB, N_WORK, PB, RB, ZB, predict_, train_epoch_
 from ._kernels.optimizers import (
+    BN_MOMENTUM,
     HYPER_FIELDS,
+    LR,
     NO_UPDATE,
     OPTIMIZER_CODES,
     STATE_ROWS,
 )
+from ._network import BATCH_NORM_EPS
 
 
 @dataclass
@@ -64,21 +68,78 @@ class TrainData:
         return self.X.shape[1]
 
 
-class Workspace:
-    """Preallocated activation, delta and batch buffers for one batch size."""
+@dataclass
+class Regularization:
+    """Per-layer and global training settings beyond the optimizer's own."""
 
-    def __init__(self, net, batch_rows, data, gather):
+    dropout: tuple = ()         # one rate per hidden layer
+    alpha: float = 0.0
+    l1: float = 0.0
+    max_norm: float = 0.0       # 0: off
+    clip_norm: float = 0.0      # 0: off
+    clip_value: float = 0.0     # 0: off
+    input_noise: float = 0.0
+    batch_norm_momentum: float = 0.1
+
+    def dropout_array(self, n_layers):
+        rates = np.zeros(n_layers)
+        rates[: len(self.dropout)] = self.dropout
+        return rates
+
+
+class Workspace:
+    """Preallocated activation, delta and batch buffers for a row capacity ``cap``.
+
+    Only the buffers the network needs get space: ``H`` with batch norm, ``P``
+    and ``M`` with dropout, ``R`` with RReLU.
+    """
+
+    def __init__(self, net, cap, data, gather, dropout):
         dtype = net.dtype
-        self.batch_rows = batch_rows
-        self.act_off = net.activation_offsets(batch_rows)
-        size = net.workspace_size(batch_rows)
-        self.Z = np.empty(size, dtype=dtype)
-        self.A = np.empty(size, dtype=dtype)
-        self.D = np.empty(size, dtype=dtype)
-        rows = batch_rows if gather else 0
+        self.cap = cap
+        self.gather = gather
+        self.n_features = data.n_features
+        needed = {ZB: True, AB: True, DB: True, HB: net.batch_norm,
+                  PB: bool(np.any(dropout > 0)), MB: bool(np.any(dropout > 0)),
+                  RB: net.hidden_code == RRELU}
+        size = cap * net.workspace_width()
+        self.wbase = np.zeros(N_WORK, dtype=np.int64)
+        total = 0
+        for k in range(N_WORK):
+            self.wbase[k] = total
+            total += size if needed[k] else 0
+        self.work = np.empty(total, dtype=dtype)
+        self.stats = np.empty((2, net.workspace_width()), dtype=dtype)
+        rows = cap if gather else 0
         self.Xb = np.empty((0 if data.sparse else rows, data.n_features), dtype=dtype)
         self.Yb = np.empty((rows, data.Y.shape[1]), dtype=dtype)
         self.swb = np.empty(rows, dtype=dtype)
+
+    def fits(self, cap, data, gather):
+        return (self.cap == cap and self.gather == gather
+                and self.n_features == data.n_features
+                and (gather is False or self.Yb.shape[1] == data.Y.shape[1]))
+
+
+def make_hyper(net, reg, optimizer_settings=None):
+    """The float64 ``hyper`` array the kernels read (see ``HYPER_FIELDS``)."""
+    values = dict(optimizer_settings or {})
+    values.update(
+        alpha=reg.alpha, l1=reg.l1, max_norm=reg.max_norm, clip_norm=reg.clip_norm,
+        clip_value=reg.clip_value, input_noise=reg.input_noise,
+        batch_norm_momentum=reg.batch_norm_momentum, batch_norm_eps=BATCH_NORM_EPS,
+    )
+    return np.array([float(values.get(f, 0.0)) for f in HYPER_FIELDS])
+
+
+def _run(net, data, order, gather, cap, ws, grads, dropout, opt_code, state, hyper, step,
+         seed, update_running):
+    return train_epoch_(
+        data.X, data.data, data.indices, data.indptr, data.sparse, data.Y, data.sw, order,
+        gather, cap, net.params, grads, net.buffers, net.layout, dropout, net.hidden_code,
+        net.out_code, ws.Xb, ws.Yb, ws.swb, ws.work, ws.wbase, ws.stats, opt_code, state,
+        hyper, step, seed, update_running,
+    )
 
 
 class MinibatchTrainer:
@@ -89,26 +150,30 @@ class MinibatchTrainer:
     net : Network
     solver : str
         A key of :data:`OPTIMIZER_CODES`.
-    hyper : dict
-        Values for :data:`HYPER_FIELDS` (missing ones are 0).
+    optimizer_settings : dict
+        Values for the optimizer's :data:`HYPER_FIELDS` (missing ones are 0).
+    reg : Regularization
     """
 
-    def __init__(self, net, solver, hyper):
+    def __init__(self, net, solver, optimizer_settings, reg):
         self.net = net
         self.code = OPTIMIZER_CODES[solver]
         self.state = np.zeros((STATE_ROWS[self.code], net.n_params), dtype=net.dtype)
         self.step = 0
-        self.hyper = np.array([float(hyper.get(f, 0.0)) for f in HYPER_FIELDS])
+        self.reg = reg
+        self.hyper = make_hyper(net, reg, optimizer_settings)
+        self.dropout = reg.dropout_array(net.n_layers)
         self._grads = np.empty_like(net.params)
         self._workspace = None
 
     @property
     def learning_rate(self):
-        return self.hyper[HYPER_FIELDS.index("learning_rate")]
+        """Current learning rate (schedules change it between epochs)."""
+        return float(self.hyper[LR])
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self.hyper[HYPER_FIELDS.index("learning_rate")] = value
+        self.hyper[LR] = value
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -118,22 +183,9 @@ class MinibatchTrainer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        if self._grads is None:
-            self._grads = np.empty_like(self.net.params)
+        self._grads = np.empty_like(self.net.params)
 
-    def _get_workspace(self, batch_rows, data, gather):
-        ws = self._workspace
-        if (
-            ws is None
-            or ws.batch_rows != batch_rows
-            or ws.Xb.shape[1] != data.n_features
-            or (gather and ws.Yb.shape[0] < batch_rows)
-            or (ws.Xb.shape[0] == 0) != (data.sparse or not gather)
-        ):
-            ws = self._workspace = Workspace(self.net, batch_rows, data, gather)
-        return ws
-
-    def run_epoch(self, data, order, gather, batch_size, alpha):
+    def run_epoch(self, data, order, gather, batch_size, seed):
         """Train one epoch over the rows in ``order``.
 
         Returns
@@ -143,51 +195,66 @@ class MinibatchTrainer:
             not finite if training diverged, in which case the batch that
             produced it made no update.
         """
-        net = self.net
-        ws = self._get_workspace(batch_size, data, gather)
-        total, self.step = train_epoch_(
-            data.X, data.data, data.indices, data.indptr, data.sparse, data.Y, data.sw,
-            order, gather, batch_size, net.params, self._grads, net.layout, ws.act_off,
-            net.hidden_code, net.out_code, float(alpha), ws.Xb, ws.Yb, ws.swb,
-            ws.Z, ws.A, ws.D, self.code, self.state, self.hyper, self.step,
-        )
+        ws = self._workspace
+        if ws is None or not ws.fits(batch_size, data, gather):
+            ws = self._workspace = Workspace(self.net, batch_size, data, gather, self.dropout)
+        total, self.step = _run(self.net, data, order, gather, batch_size, ws, self._grads,
+                                self.dropout, self.code, self.state, self.hyper, self.step,
+                                seed, True)
         return total / order.shape[0]
 
 
-def loss_and_grad(net, data, alpha, workspace=None, grads=None):
-    """Full-batch loss and flat gradient at the network's current parameters.
+class FullBatch:
+    """Full-batch loss and gradient at the network's current parameters (L-BFGS).
 
-    Returns
-    -------
-    loss : float
-    grads : ndarray of shape (n_params,)
+    Random parts (dropout, RReLU, input noise) use a fixed seed, so the objective
+    is a deterministic function of the parameters; batch-norm running statistics
+    are not touched (see :meth:`set_running_stats`).
     """
-    n = data.n_samples
-    ws = workspace or Workspace(net, n, data, gather=False)
-    grads = np.empty_like(net.params) if grads is None else grads
-    order = np.arange(n, dtype=np.int64)
-    total, _ = train_epoch_(
-        data.X, data.data, data.indices, data.indptr, data.sparse, data.Y, data.sw,
-        order, False, n, net.params, grads, net.layout, ws.act_off, net.hidden_code,
-        net.out_code, float(alpha), ws.Xb, ws.Yb, ws.swb, ws.Z, ws.A, ws.D, NO_UPDATE,
-        np.zeros((0, net.n_params), dtype=net.dtype), np.zeros(len(HYPER_FIELDS)), 0,
-    )
-    return total / n, grads
+
+    def __init__(self, net, data, reg):
+        self.net, self.data = net, data
+        self.dropout = reg.dropout_array(net.n_layers)
+        self.hyper = make_hyper(net, reg)
+        gather = reg.input_noise > 0
+        self.gather = gather
+        self.ws = Workspace(net, data.n_samples, data, gather, self.dropout)
+        self.grads = np.empty_like(net.params)
+        self.order = np.arange(data.n_samples, dtype=np.int64)
+        self._no_state = np.zeros((0, net.n_params), dtype=net.dtype)
+
+    def __call__(self, update_running=False):
+        total, _ = _run(self.net, self.data, self.order, self.gather, self.data.n_samples,
+                        self.ws, self.grads, self.dropout, NO_UPDATE, self._no_state,
+                        self.hyper, 0, 0, update_running)
+        return total / self.data.n_samples, self.grads
+
+    def set_running_stats(self):
+        """Set batch-norm running statistics to the full-batch statistics."""
+        saved = self.hyper[BN_MOMENTUM]
+        self.hyper[BN_MOMENTUM] = 1.0
+        self(update_running=True)
+        self.hyper[BN_MOMENTUM] = saved
 
 
-def fit_lbfgs(net, data, alpha, max_iter, max_fun, tol, iprint_options):
+def loss_and_grad(net, data, reg=None):
+    """Full-batch loss and flat gradient of ``net`` on ``data`` (see :class:`FullBatch`)."""
+    loss, grads = FullBatch(net, data, reg or Regularization())()
+    return loss, grads
+
+
+def fit_lbfgs(net, data, reg, max_iter, max_fun, tol, iprint_options):
     """Minimise the full-batch loss with SciPy's L-BFGS-B, in place on ``net``.
 
     Returns
     -------
     scipy.optimize.OptimizeResult
     """
-    ws = Workspace(net, data.n_samples, data, gather=False)
-    grads = np.empty_like(net.params)
+    objective = FullBatch(net, data, reg)
 
     def fun(x):
         net.params[:] = x
-        loss, g = loss_and_grad(net, data, alpha, ws, grads)
+        loss, g = objective()
         return loss, g.astype(np.float64)
 
     result = scipy.optimize.minimize(
@@ -198,4 +265,28 @@ def fit_lbfgs(net, data, alpha, max_iter, max_fun, tol, iprint_options):
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol, **iprint_options},
     )
     net.params[:] = result.x
+    if net.batch_norm:
+        objective.set_running_stats()
     return result
+
+
+def numba_forward(net, X, reg=None):
+    """Inference forward pass in Numba (running statistics, no dropout); for tests
+    and for checking the folded Cython path."""
+    n = X.shape[0]
+    data = TrainData.build(X, np.empty((n, 0), dtype=net.dtype), np.empty(n, net.dtype))
+    ws = Workspace(net, n, data, False, np.zeros(net.n_layers))
+    return predict_(X, net.params, net.buffers, net.layout, net.hidden_code, net.out_code,
+                    make_hyper(net, reg or Regularization()), ws.work, ws.wbase)
+
+
+def output_loss(net, out, Y, sw=None):
+    """Mean (sample-weighted) data loss of output activations ``out`` against
+    encoded targets ``Y``, with the training loss's formula and no penalty terms."""
+    from ._kernels.losses import loss_delta_
+
+    sw = np.ones(Y.shape[0], dtype=net.dtype) if sw is None else sw.astype(net.dtype)
+    total = loss_delta_(net.out_code, np.ascontiguousarray(out, dtype=net.dtype),
+                        np.ascontiguousarray(Y, dtype=net.dtype), sw,
+                        np.empty_like(out, dtype=net.dtype))
+    return float(total / sw.sum())

@@ -9,10 +9,13 @@ def rng():
     return np.random.default_rng(0)
 
 
-def make_network(layer_units, hidden, out, dtype, seed=0):
-    """A network with random (not scikit-learn-initialised) parameters."""
-    net = Network(layer_units, hidden, out, dtype)
-    net.params[:] = np.random.default_rng(seed).normal(0, 0.5, net.n_params)
+def make_network(layer_units, hidden, out, dtype, seed=0, batch_norm=False):
+    """A network with random weights and biases (other parameters at their defaults)."""
+    net = Network(layer_units, hidden, out, dtype, batch_norm=batch_norm)
+    rng = np.random.default_rng(seed)
+    for W, b in zip(net.coefs, net.intercepts):
+        W[...] = rng.normal(0, 0.5, W.shape)
+        b[...] = rng.normal(0, 0.5, b.shape)
     return net
 
 

@@ -4,14 +4,35 @@ Written for clarity, not speed, in float64, following the formulas in the
 kernels' docstrings (and scikit-learn's MLP conventions).
 """
 import numpy as np
-from scipy.special import expit
+from scipy.special import erf, expit
 
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def _phi(z):
+    return np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
+
+
+def _Phi(z):
+    return 0.5 * (1 + erf(z / np.sqrt(2)))
+
+
+# name -> (f(z, s), f'(z, s)); s is the negative-side slope of the leaky family.
 ACTIVATIONS = {
-    "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
-    "logistic": (expit, lambda z, a: a * (1 - a)),
-    "tanh": (np.tanh, lambda z, a: 1 - a**2),
-    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype)),
+    "identity": (lambda z, s: z, lambda z, s: np.ones_like(z)),
+    "logistic": (lambda z, s: expit(z), lambda z, s: expit(z) * (1 - expit(z))),
+    "tanh": (lambda z, s: np.tanh(z), lambda z, s: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z, s: np.maximum(z, 0), lambda z, s: (z > 0) * 1.0),
+    "leaky_relu": (lambda z, s: np.where(z > 0, z, s * z), lambda z, s: np.where(z > 0, 1.0, s)),
+    "elu": (lambda z, s: np.where(z > 0, z, np.expm1(z)), lambda z, s: np.where(z > 0, 1.0, np.exp(z))),
+    "selu": (lambda z, s: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(z)),
+             lambda z, s: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(z))),
+    "gelu": (lambda z, s: z * _Phi(z), lambda z, s: _Phi(z) + z * _phi(z)),
+    "silu": (lambda z, s: z * expit(z), lambda z, s: expit(z) * (1 + z * (1 - expit(z)))),
 }
+ACTIVATIONS["prelu"] = ACTIVATIONS["rrelu"] = ACTIVATIONS["leaky_relu"]
+ACTIVATIONS["sigmoid"] = ACTIVATIONS["logistic"]
+FIXED_SLOPE = {"leaky_relu": 0.01, "prelu": 0.25, "rrelu": 11 / 48}
 
 
 def softmax(z):
@@ -36,33 +57,55 @@ def per_sample_loss(out, a, y):
     return 0.5 * ((a - y) ** 2).sum(axis=1)
 
 
-def forward(X, coefs, intercepts, hidden, out):
+def batchnorm_train(z, gamma, beta, eps=1e-5):
+    mu, var = z.mean(axis=0), z.var(axis=0)
+    xhat = (z - mu) / np.sqrt(var + eps)
+    return gamma * xhat + beta, xhat, mu, var
+
+
+def batchnorm_backward(g, xhat, gamma, var, eps=1e-5):
+    n = g.shape[0]
+    dgamma, dbeta = (g * xhat).sum(axis=0), g.sum(axis=0)
+    dxhat = g * gamma
+    dz = (n * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0)) / (
+        n * np.sqrt(var + eps))
+    return dz, dgamma, dbeta
+
+
+def forward(X, coefs, intercepts, hidden, out, slopes=None):
     """Activations of every layer, input first: ``[X, a_1, ..., a_out]`` and the ``z``s."""
     f = ACTIVATIONS[hidden][0]
     acts, zs = [X], []
     for l, (W, b) in enumerate(zip(coefs, intercepts)):
         z = acts[-1] @ W + b
         zs.append(z)
-        acts.append(f(z) if l < len(coefs) - 1 else OUTPUTS[out](z))
+        if l < len(coefs) - 1:
+            s = FIXED_SLOPE.get(hidden, 0.0) if slopes is None else slopes[l]
+            acts.append(f(z, s))
+        else:
+            acts.append(OUTPUTS[out](z))
     return acts, zs
 
 
-def loss_and_grads(X, Y, sw, coefs, intercepts, hidden, out, alpha):
+def loss_and_grads(X, Y, sw, coefs, intercepts, hidden, out, alpha, l1=0.0):
     """Batch loss and gradients, scikit-learn's weighting and L2 convention."""
     acts, zs = forward(X, coefs, intercepts, hidden, out)
+    s = FIXED_SLOPE.get(hidden, 0.0)
     sw_sum = sw.sum()
     loss = (sw * per_sample_loss(out, acts[-1], Y)).sum() / sw_sum
     loss += 0.5 * alpha * sum((W**2).sum() for W in coefs) / sw_sum
+    loss += l1 * sum(np.abs(W).sum() for W in coefs) / sw_sum
     delta = (acts[-1] - Y) * sw[:, None]
     gW, gb = [None] * len(coefs), [None] * len(coefs)
     for l in range(len(coefs) - 1, -1, -1):
-        gW[l] = (acts[l].T @ delta + alpha * coefs[l]) / sw_sum
+        gW[l] = (acts[l].T @ delta + alpha * coefs[l] + l1 * np.sign(coefs[l])) / sw_sum
         gb[l] = delta.sum(axis=0) / sw_sum
         if l > 0:
-            delta = (delta @ coefs[l].T) * ACTIVATIONS[hidden][1](zs[l - 1], acts[l])
+            delta = (delta @ coefs[l].T) * ACTIVATIONS[hidden][1](zs[l - 1], s)
     return loss, gW, gb
 
 
+# Optimizers: one step from (p, g, state, t) -> (p, state).
 def sgd_step(p, g, vel, lr, momentum, nesterov):
     vel = momentum * vel - lr * g
     return (p + momentum * vel - lr * g if nesterov else p + vel), vel
@@ -73,3 +116,29 @@ def adam_step(p, g, m, v, t, lr, beta_1, beta_2, eps):
     v = beta_2 * v + (1 - beta_2) * g**2
     lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
     return p - lr_t * m / (np.sqrt(v) + eps), m, v
+
+
+def adagrad_step(p, g, G, lr, eps):
+    G = G + g**2
+    return p - lr * g / (np.sqrt(G) + eps), G
+
+
+def rmsprop_step(p, g, s, lr, rho, eps):
+    s = rho * s + (1 - rho) * g**2
+    return p - lr * g / (np.sqrt(s) + eps), s
+
+
+def adamw_step(p, g, m, v, t, lr, beta_1, beta_2, eps, weight_decay):
+    p = p * (1 - lr * weight_decay)
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def nadam_step(p, g, m, v, t, lr, beta_1, beta_2, eps):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat = beta_1 * m / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * g / (1 - beta_1**t)
+    v_hat = v / (1 - beta_2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v

@@ -176,7 +176,7 @@ def test_convergence_warning_when_max_iter_reached(iris):
 def test_fitted_attributes_match_mlp(iris):
     X, y = iris
     kw = dict(hidden_layer_sizes=(6,), max_iter=15, random_state=0, early_stopping=True)
-    ours = DNNClassifier(**kw).fit(X, y)
+    ours = DNNClassifier(weight_init="sklearn", **kw).fit(X, y)
     theirs = MLPClassifier(**kw).fit(X, y)
     for name in ["classes_", "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
                  "out_activation_"]:
@@ -193,7 +193,7 @@ def test_float64_training_reproduces_mlpclassifier_exactly(iris):
     for solver in ["adam", "sgd"]:
         kw = dict(hidden_layer_sizes=(7,), max_iter=25, random_state=0, solver=solver,
                   batch_size=32)
-        ours = DNNClassifier(dtype="float64", **kw).fit(X, y)
+        ours = DNNClassifier(dtype="float64", weight_init="sklearn", **kw).fit(X, y)
         theirs = MLPClassifier(**kw).fit(X, y)
         assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
         for a, b in zip(ours.coefs_, theirs.coefs_):
@@ -291,22 +291,31 @@ def test_failed_call_leaves_a_fitted_model_unchanged(iris):
         lambda: clf.set_params(warm_start=True).fit(X[:, :2], y),
         lambda: clf.partial_fit(X, y + 10),
         lambda: clf.fit(X, y, sample_weight=np.zeros(150)),
-        lambda: clf.set_params(learning_rate_init=1e6, warm_start=True).fit(X * 1e30, y),
+        lambda: clf.fit(X, y, X_val=X[:, :3], y_val=y),
+        lambda: clf.set_params(dropout=(0.1, 0.2)).fit(X, y),
     ]:
         with pytest.raises(ValueError):
             call()
-        clf.set_params(learning_rate_init=0.001, warm_start=False)
+        clf.set_params(warm_start=False, dropout=0.0)
         assert set(clf.__dict__) == set(state)
         assert_array_equal(clf._net.params, params)
         assert_array_equal(clf.predict_proba(X), proba)
 
 
-def test_divergence_raises_a_clear_error():
+def test_divergence_raises_a_clear_error_and_keeps_finite_weights():
+    from fastnn.exceptions import DivergenceError
+
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 3)) * 1e20
-    y = rng.normal(size=100) * 1e20
-    with pytest.raises(ValueError, match="non-finite|diverged"):
-        DNNRegressor(learning_rate_init=10.0, max_iter=5).fit(X, y)
+    X = rng.normal(size=(200, 3)) * 1e3
+    y = X @ [1.0, 2.0, 3.0] * 1e3
+    reg = DNNRegressor(solver="sgd", learning_rate_init=1.0, momentum=0.9, max_iter=50,
+                       random_state=0)
+    with pytest.raises(DivergenceError, match="learning rate.*unscaled.*clip") as info:
+        reg.fit(X, y)
+    assert "diverged" in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert np.isfinite(reg._net.params).all()
+    assert np.isfinite(reg.predict(X)).all()  # still usable
 
 
 def test_pickle_round_trip_predicts_identically(iris):

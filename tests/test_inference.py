@@ -14,7 +14,7 @@ import reference as ref
 from fastnn import _blas
 from fastnn._kernels.activations import ACTIVATION_CODES
 from fastnn._kernels.losses import OUTPUT_CODES
-from fastnn._kernels.network import predict_
+from fastnn._solvers import numba_forward
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
@@ -41,14 +41,6 @@ def test_gemm_rejects_mismatched_shapes():
         _blas.gemm(False, False, 1.0, A, np.ones((5, 2)), 0.0, np.ones((3, 2)))
 
 
-def _numba_predict(net, X):
-    n = X.shape[0]
-    off = net.activation_offsets(n)
-    size = net.workspace_size(n)
-    Z, A = np.empty(size, net.dtype), np.empty(size, net.dtype)
-    return predict_(X, net.params, net.layout, off, Z, A, net.hidden_code, net.out_code)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("out", sorted(OUTPUT_CODES))
 @pytest.mark.parametrize("hidden", sorted(ACTIVATION_CODES))
@@ -56,9 +48,10 @@ def test_cython_numba_and_numpy_forward_agree(hidden, out, dtype, rng):
     net = make_network((6, 8, 5, 3), hidden, out, dtype)
     X = rng.normal(size=(2100, 6)).astype(dtype)  # more rows than one chunk
     cython_out = net.forward(X)
-    numba_out = _numba_predict(net, X)
+    numba_out = numba_forward(net, X)
     acts, _ = ref.forward(X.astype(float), [c.astype(float) for c in net.coefs],
                           [b.astype(float) for b in net.intercepts], hidden, out)
+    assert cython_out.shape == (2100, 3)
     assert cython_out.dtype == dtype
     assert_allclose(cython_out, acts[-1], **TOL[dtype])
     assert_allclose(numba_out, acts[-1], **TOL[dtype])
@@ -74,6 +67,31 @@ def test_sparse_forward_equals_dense(dtype, rng):
     assert_allclose(net.forward(X), net.forward(X.toarray()), **TOL[dtype])
     empty = sp.csr_matrix((4, 30), dtype=dtype)
     assert_allclose(net.forward(empty), net.forward(np.zeros((4, 30), dtype)), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hidden", ["relu", "prelu", "tanh"])
+def test_batch_norm_folded_into_weights_equals_running_statistics_path(hidden, dtype, rng):
+    net = make_network((6, 8, 5, 3), hidden, "softmax", dtype, batch_norm=True)
+    for l, width in enumerate((8, 5)):
+        for column, values in [(4, rng.uniform(0.5, 2, width)), (5, rng.normal(size=width)),
+                               (8, rng.normal(size=width)), (9, rng.uniform(0.2, 3, width))]:
+            net.part(l, column)[...] = values  # gamma, beta, running mean, running var
+        if hidden == "prelu":
+            net.part(l, 6)[...] = rng.uniform(0, 0.5, width)
+    X = rng.normal(size=(300, 6)).astype(dtype)
+    folded = net.forward(X)
+    unfolded = numba_forward(net, X)
+    z = X.astype(float)
+    for l in range(2):
+        z = z @ net.coefs[l] + net.intercepts[l]
+        g, b, m, v = (net.part(l, c).astype(float) for c in (4, 5, 8, 9))
+        z = g * (z - m) / np.sqrt(v + 1e-5) + b
+        slope = net.part(l, 6) if hidden == "prelu" else 0.0
+        z = ref.ACTIVATIONS[hidden][0](z, slope)
+    expected = ref.softmax(z @ net.coefs[2] + net.intercepts[2])
+    assert_allclose(folded, expected, **TOL[dtype])
+    assert_allclose(unfolded, expected, **TOL[dtype])
 
 
 def test_logistic_outputs_stay_strictly_inside_0_1():

@@ -1,13 +1,16 @@
 """Hidden-layer activations ``a = f(z)`` and their derivatives ``f'(z)``.
 
-Each activation is a pair of scalar kernels side by side: ``name(z)`` and
-``name_grad(z, a)`` (the derivative may use the pre-activation ``z`` or the
-output ``a``, whichever is cheaper). :func:`activate` and :func:`activate_grad`
-dispatch on the integer code; :data:`ACTIVATION_CODES` maps the public names.
+Each activation is a pair of scalar kernels side by side: ``name(z, s)`` and
+``name_grad(z, a, s)``. The derivative may use the pre-activation ``z`` or the
+output ``a``, whichever is cheaper; ``s`` is the negative-side slope of the
+leaky family (fixed for ``leaky_relu``, learned per unit for ``prelu``, random
+per element in training for ``rrelu``) and is ignored by the others.
+:func:`activate` and :func:`activate_grad` dispatch on the integer code;
+:data:`ACTIVATION_CODES` maps the public names.
 
 Adding an activation: write the pair, give it a code, add a branch to both
-dispatchers and a row to the tests' activation table. The inference path in
-``csrc/_inference.pyx`` implements the same codes.
+dispatchers, a row to the tests' activation table, and the same formula to
+``csrc/_inference_ext.pyx``.
 """
 import math
 
@@ -17,30 +20,54 @@ IDENTITY = 0
 LOGISTIC = 1
 TANH = 2
 RELU = 3
+LEAKY_RELU = 4
+PRELU = 5
+RRELU = 6
+ELU = 7
+SELU = 8
+GELU = 9
+SILU = 10
 
 #: Public activation name -> integer code used by every kernel.
 ACTIVATION_CODES = {
     "identity": IDENTITY,
     "logistic": LOGISTIC,
+    "sigmoid": LOGISTIC,
     "tanh": TANH,
     "relu": RELU,
+    "leaky_relu": LEAKY_RELU,
+    "prelu": PRELU,
+    "rrelu": RRELU,
+    "elu": ELU,
+    "selu": SELU,
+    "gelu": GELU,
+    "silu": SILU,
 }
+#: Codes whose negative side is a slope ``s``: z if z > 0 else s * z.
+SLOPED = frozenset({LEAKY_RELU, PRELU, RRELU})
+LEAKY_SLOPE = 0.01
+PRELU_INIT = 0.25
+RRELU_LOWER, RRELU_UPPER = 1.0 / 8.0, 1.0 / 3.0
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+INV_SQRT2 = 0.7071067811865476
+INV_SQRT_2PI = 0.3989422804014327
 
 
 @kernel
-def identity(z):
+def identity(z, s):
     """``f(z) = z``."""
     return z
 
 
 @kernel
-def identity_grad(z, a):
+def identity_grad(z, a, s):
     """``f'(z) = 1``."""
     return 1.0
 
 
 @kernel
-def logistic(z):
+def logistic(z, s):
     """``f(z) = 1 / (1 + exp(-z))``, evaluated without overflow."""
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -49,54 +76,135 @@ def logistic(z):
 
 
 @kernel
-def logistic_grad(z, a):
+def logistic_grad(z, a, s):
     """``f'(z) = a (1 - a)``."""
     return a * (1.0 - a)
 
 
 @kernel
-def tanh(z):
+def tanh(z, s):
     """``f(z) = tanh(z)``."""
     return math.tanh(z)
 
 
 @kernel
-def tanh_grad(z, a):
+def tanh_grad(z, a, s):
     """``f'(z) = 1 - a^2``."""
     return 1.0 - a * a
 
 
 @kernel
-def relu(z):
+def relu(z, s):
     """``f(z) = max(z, 0)``."""
     return z if z > 0 else 0.0
 
 
 @kernel
-def relu_grad(z, a):
+def relu_grad(z, a, s):
     """``f'(z) = 1 if z > 0 else 0``."""
     return 1.0 if z > 0 else 0.0
 
 
 @kernel
-def activate(code, z):
-    """Apply the activation with integer ``code`` to the scalar ``z``."""
-    if code == RELU:
-        return relu(z)
-    if code == TANH:
-        return tanh(z)
-    if code == LOGISTIC:
-        return logistic(z)
-    return identity(z)
+def sloped_relu(z, s):
+    """Leaky / parametric / randomized ReLU: ``f(z) = z if z > 0 else s z``."""
+    return z if z > 0 else s * z
 
 
 @kernel
-def activate_grad(code, z, a):
-    """Derivative of activation ``code`` at pre-activation ``z`` (output ``a``)."""
+def sloped_relu_grad(z, a, s):
+    """``f'(z) = 1 if z > 0 else s``."""
+    return 1.0 if z > 0 else s
+
+
+@kernel
+def elu(z, s):
+    """``f(z) = z if z > 0 else exp(z) - 1`` (alpha = 1)."""
+    return z if z > 0 else math.expm1(z)
+
+
+@kernel
+def elu_grad(z, a, s):
+    """``f'(z) = 1 if z > 0 else a + 1``."""
+    return 1.0 if z > 0 else a + 1.0
+
+
+@kernel
+def selu(z, s):
+    """``f(z) = scale * (z if z > 0 else alpha (exp(z) - 1))``."""
+    return SELU_SCALE * z if z > 0 else SELU_SCALE * SELU_ALPHA * math.expm1(z)
+
+
+@kernel
+def selu_grad(z, a, s):
+    """``f'(z) = scale if z > 0 else a + scale * alpha``."""
+    return SELU_SCALE if z > 0 else a + SELU_SCALE * SELU_ALPHA
+
+
+@kernel
+def gelu(z, s):
+    """``f(z) = z Phi(z)``, ``Phi`` the standard normal CDF (exact, via erf)."""
+    return 0.5 * z * (1.0 + math.erf(z * INV_SQRT2))
+
+
+@kernel
+def gelu_grad(z, a, s):
+    """``f'(z) = Phi(z) + z phi(z)``."""
+    return 0.5 * (1.0 + math.erf(z * INV_SQRT2)) + z * INV_SQRT_2PI * math.exp(-0.5 * z * z)
+
+
+@kernel
+def silu(z, s):
+    """``f(z) = z sigmoid(z)``."""
+    return z * logistic(z, s)
+
+
+@kernel
+def silu_grad(z, a, s):
+    """``f'(z) = sigmoid(z) (1 + z (1 - sigmoid(z)))``."""
+    g = logistic(z, s)
+    return g * (1.0 + z * (1.0 - g))
+
+
+@kernel
+def activate(code, z, s):
+    """Apply activation ``code`` to the scalar ``z`` (negative-side slope ``s``)."""
     if code == RELU:
-        return relu_grad(z, a)
+        return relu(z, s)
+    if code == LEAKY_RELU or code == PRELU or code == RRELU:
+        return sloped_relu(z, s)
     if code == TANH:
-        return tanh_grad(z, a)
+        return tanh(z, s)
     if code == LOGISTIC:
-        return logistic_grad(z, a)
-    return identity_grad(z, a)
+        return logistic(z, s)
+    if code == ELU:
+        return elu(z, s)
+    if code == SELU:
+        return selu(z, s)
+    if code == GELU:
+        return gelu(z, s)
+    if code == SILU:
+        return silu(z, s)
+    return identity(z, s)
+
+
+@kernel
+def activate_grad(code, z, a, s):
+    """Derivative of activation ``code`` at ``z`` (output ``a``, slope ``s``)."""
+    if code == RELU:
+        return relu_grad(z, a, s)
+    if code == LEAKY_RELU or code == PRELU or code == RRELU:
+        return sloped_relu_grad(z, a, s)
+    if code == TANH:
+        return tanh_grad(z, a, s)
+    if code == LOGISTIC:
+        return logistic_grad(z, a, s)
+    if code == ELU:
+        return elu_grad(z, a, s)
+    if code == SELU:
+        return selu_grad(z, a, s)
+    if code == GELU:
+        return gelu_grad(z, a, s)
+    if code == SILU:
+        return silu_grad(z, a, s)
+    return identity_grad(z, a, s)

@@ -56,7 +56,7 @@ def output_activation_(code, Z):
                 Z[i, j] = Z[i, j] / s
         elif code == LOGISTIC:
             for j in range(k):
-                Z[i, j] = min(max(logistic(Z[i, j]), half_eps), 1.0 - half_eps)
+                Z[i, j] = min(max(logistic(Z[i, j], 0.0), half_eps), 1.0 - half_eps)
         elif code == EXP:
             for j in range(k):
                 Z[i, j] = math.exp(Z[i, j])

@@ -1,33 +1,76 @@
 """Whole-network kernels: forward, backward and the minibatch training loop.
 
-The network's parameters live in one flat buffer; ``layout`` (int64, one row per
-layer: ``w_offset, b_offset, fan_in, fan_out``) says where each layer's ``W``
-(``fan_in x fan_out``, row-major) and ``b`` sit. Its gradients live in a buffer
-of the same layout. Per-layer activations live in flat workspaces ``Zbuf``
-(pre-activations), ``Abuf`` (activations) and ``Dbuf`` (deltas), layer ``l``
-starting at ``act_off[l]``. Nothing here allocates: every array is a view.
+Parameters live in one flat buffer ``params`` (gradients in ``grads``, same
+layout); non-trained per-layer values (fixed activation slopes, batch-norm
+running statistics) in ``buffers``. ``layout`` has one int64 row per layer with
+the columns below (``-1`` where a layer has no such part):
 
-The first layer reads either a dense batch ``Xin`` or, when ``sparse`` is true,
-rows ``rows`` of a CSR matrix ``(data, indices, indptr)`` without densifying it.
+==========  ==============================================================
+W_OFF       offset of ``W`` (``fan_in x fan_out``, row-major) in params
+B_OFF       offset of ``b`` in params
+FAN_IN      inputs of the layer
+FAN_OUT     units of the layer
+GAMMA_OFF   batch-norm scale in params
+BETA_OFF    batch-norm shift in params
+PSLOPE_OFF  learned PReLU slopes in params
+SLOPE_OFF   fixed negative-side slopes in buffers (every hidden layer)
+MEAN_OFF    batch-norm running mean in buffers
+VAR_OFF     batch-norm running variance in buffers
+COL_OFF     sum of ``fan_out`` of the layers before: workspace column offset
+==========  ==============================================================
+
+Per-layer activations of a batch live in one flat workspace ``work``; buffer
+``k`` (Z, H, A, P, D, M, R below) starts at ``wbase[k]`` and layer ``l``'s
+``(n, fan_out)`` block at ``wbase[k] + cap * layout[l, COL_OFF]``, ``cap`` being
+the workspace's row capacity. Unused buffers have no space. Nothing here
+allocates: every array is a view.
+
+Per hidden layer: ``Z = A_in @ W + b``; with batch norm ``Z`` becomes ``xhat``
+and ``H = gamma xhat + beta`` (without, the pre-activation is ``Z`` itself);
+``A = f(H)``; with dropout ``P = A * M`` feeds the next layer instead of ``A``.
+``R`` holds RReLU's per-element random slopes in training. ``stats`` holds each
+batch-norm layer's batch mean (row 0) and ``1 / std`` (row 1).
 """
 import math
 
 import numpy as np
 
 from .._jit import kernel
+from .activations import RRELU, RRELU_LOWER, RRELU_UPPER
 from .dense import (
+    activation_,
+    activation_backward_,
     add_bias_,
     bias_activation_,
     csr_matmul_,
     csr_weight_grad_,
     dense_backward_,
     finish_param_grads_,
-    input_delta_,
 )
 from .losses import loss_delta_, output_activation_
-from .optimizers import optimizer_step_
+from .normalization import batchnorm_backward_, batchnorm_inference_, batchnorm_train_
+from .optimizers import (
+    ALPHA,
+    BN_EPS,
+    BN_MOMENTUM,
+    CLIP_NORM,
+    CLIP_VALUE,
+    INPUT_NOISE,
+    L1,
+    MAX_NORM,
+    optimizer_step_,
+)
+from .random import stream_key, uniform
+from .regularization import add_gaussian_noise_, clip_gradients_, dropout_, max_norm_
 
-W_OFF, B_OFF, FAN_IN, FAN_OUT = range(4)
+(W_OFF, B_OFF, FAN_IN, FAN_OUT, GAMMA_OFF, BETA_OFF, PSLOPE_OFF, SLOPE_OFF, MEAN_OFF,
+ VAR_OFF, COL_OFF) = range(11)
+LAYOUT_COLUMNS = 11
+# Workspace buffers.
+ZB, HB, AB, PB, DB, MB, RB = range(7)
+N_WORK = 7
+# Random streams per batch and layer.
+_DROPOUT_STREAM, _RRELU_STREAM, _NOISE_STREAM = range(3)
 
 
 @kernel
@@ -43,72 +86,164 @@ def layer_params(buf, layout, l):
 
 @kernel
 def rows_view(buf, offset, n, m):
-    """Row-major ``(n, m)`` view of a flat workspace starting at ``offset``."""
+    """Row-major ``(n, m)`` view of a flat buffer starting at ``offset``."""
     return buf[offset : offset + n * m].reshape((n, m))
 
 
 @kernel
-def forward_batch_(Xin, data, indices, indptr, rows, sparse, params, layout, act_off,
-                   Zbuf, Abuf, hidden_code):
-    """Forward pass of a batch through every layer (OUT Zbuf, Abuf).
+def work_view(work, wbase, k, layout, l, cap, n):
+    """Layer ``l``'s ``(n, fan_out)`` block of workspace buffer ``k``."""
+    return rows_view(work, wbase[k] + cap * layout[l, COL_OFF], n, layout[l, FAN_OUT])
 
-    The last layer's ``Z`` holds the output pre-activations (bias added, output
-    activation not yet applied).
+
+@kernel
+def random_key(seed, batch_index, kind, layer, n_layers):
+    """Random stream of one batch, purpose (dropout, rrelu, noise) and layer."""
+    return stream_key(seed, (batch_index * 3 + kind) * (n_layers + 1) + layer)
+
+
+@kernel
+def slopes(params, buffers, layout, l, code, work, wbase, cap, n, training, key):
+    """Negative-side slopes of hidden layer ``l``: ``(1, m)`` per unit, or ``(n, m)``
+    freshly drawn from ``U(lower, upper)`` for RReLU in training."""
+    m = layout[l, FAN_OUT]
+    if code == RRELU and training:
+        R = work_view(work, wbase, RB, layout, l, cap, n)
+        for i in range(n):
+            for j in range(m):
+                R[i, j] = RRELU_LOWER + (RRELU_UPPER - RRELU_LOWER) * uniform(key, i * m + j)
+        return R
+    p = layout[l, PSLOPE_OFF]
+    if p >= 0:
+        return params[p : p + m].reshape((1, m))
+    s = layout[l, SLOPE_OFF]
+    return buffers[s : s + m].reshape((1, m))
+
+
+@kernel
+def forward_batch_(Xin, data, indices, indptr, rows, sparse, params, buffers, layout,
+                   dropout, hidden_code, hyper, work, wbase, stats, cap, training,
+                   update_running, seed, batch_index):
+    """Forward pass of a batch through every layer (OUT the workspace and ``stats``).
+
+    In training (``training`` true) batch norm uses batch statistics (and updates
+    the running ones when ``update_running``), dropout and RReLU draw from
+    ``seed``; otherwise running statistics are used and dropout is the identity.
+    The last layer's ``Z`` block holds the output pre-activations.
     """
     n_layers = layout.shape[0]
     n = rows.shape[0] if sparse else Xin.shape[0]
-    A_prev = Xin
+    A_in = Xin
     for l in range(n_layers):
         W, b = layer_params(params, layout, l)
-        fan_out = layout[l, FAN_OUT]
-        Z = rows_view(Zbuf, act_off[l], n, fan_out)
+        m = layout[l, FAN_OUT]
+        Z = work_view(work, wbase, ZB, layout, l, cap, n)
         if l == 0 and sparse:
             csr_matmul_(data, indices, indptr, rows, W, Z)
         else:
-            np.dot(A_prev, W, Z)
-        if l < n_layers - 1:
-            A = rows_view(Abuf, act_off[l], n, fan_out)
-            bias_activation_(Z, b, A, hidden_code)
-            A_prev = A
-        else:
+            np.dot(A_in, W, Z)
+        if l == n_layers - 1:
             add_bias_(Z, b)
+            break
+        key = random_key(seed, batch_index, _RRELU_STREAM, l, n_layers)
+        S = slopes(params, buffers, layout, l, hidden_code, work, wbase, cap, n, training, key)
+        A = work_view(work, wbase, AB, layout, l, cap, n)
+        g_off = layout[l, GAMMA_OFF]
+        if g_off >= 0:
+            add_bias_(Z, b)
+            H = work_view(work, wbase, HB, layout, l, cap, n)
+            gamma = params[g_off : g_off + m]
+            beta = params[layout[l, BETA_OFF] : layout[l, BETA_OFF] + m]
+            rm = buffers[layout[l, MEAN_OFF] : layout[l, MEAN_OFF] + m]
+            rv = buffers[layout[l, VAR_OFF] : layout[l, VAR_OFF] + m]
+            if training:
+                c = layout[l, COL_OFF]
+                batchnorm_train_(Z, gamma, beta, H, stats[0, c : c + m], stats[1, c : c + m],
+                                 rm, rv, hyper[BN_MOMENTUM], hyper[BN_EPS], update_running)
+            else:
+                batchnorm_inference_(Z, gamma, beta, H, rm, rv, hyper[BN_EPS])
+            activation_(H, A, hidden_code, S)
+        else:
+            bias_activation_(Z, b, A, hidden_code, S)
+        if training and dropout[l] > 0:
+            M = work_view(work, wbase, MB, layout, l, cap, n)
+            P = work_view(work, wbase, PB, layout, l, cap, n)
+            dropout_(A, M, P, dropout[l],
+                     random_key(seed, batch_index, _DROPOUT_STREAM, l, n_layers))
+            A_in = P
+        else:
+            A_in = A
 
 
 @kernel
-def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, layout,
-                    act_off, Zbuf, Abuf, Dbuf, hidden_code, alpha, scale):
-    """Backward pass of a batch whose output delta is already in ``Dbuf``.
+def layer_output(work, wbase, layout, dropout, l, cap, n):
+    """What hidden layer ``l`` passed to the next layer in training (``P`` or ``A``)."""
+    if dropout[l] > 0:
+        return work_view(work, wbase, PB, layout, l, cap, n)
+    return work_view(work, wbase, AB, layout, l, cap, n)
 
-    Writes every layer's gradient into ``grads`` (OUT) and every hidden delta
-    into ``Dbuf``. Returns ``sum(W ** 2)`` over all layers for the L2 term.
+
+@kernel
+def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buffers,
+                    layout, dropout, hidden_code, hyper, work, wbase, stats, cap, scale,
+                    seed, batch_index):
+    """Backward pass of a training batch whose output delta is in the ``D`` block.
+
+    Writes every gradient into ``grads`` (OUT) and every hidden delta into the
+    workspace. Returns ``(sum(W ** 2), sum(|W|))`` over all layers.
     """
     n_layers = layout.shape[0]
     n = rows.shape[0] if sparse else Xin.shape[0]
+    alpha = hyper[ALPHA]
+    l1 = hyper[L1]
     sq = 0.0
+    absolute = 0.0
     for l in range(n_layers - 1, -1, -1):
         W, _ = layer_params(params, layout, l)
         gW, gb = layer_params(grads, layout, l)
-        fan_in = layout[l, FAN_IN]
-        D = rows_view(Dbuf, act_off[l], n, layout[l, FAN_OUT])
+        m = layout[l, FAN_OUT]
+        D = work_view(work, wbase, DB, layout, l, cap, n)
+        if l < n_layers - 1:  # D holds dL/d(layer output): take it back to dL/dZ
+            if dropout[l] > 0:
+                M = work_view(work, wbase, MB, layout, l, cap, n)
+                for i in range(n):
+                    for j in range(m):
+                        D[i, j] *= M[i, j]
+            g_off = layout[l, GAMMA_OFF]
+            Z = work_view(work, wbase, ZB, layout, l, cap, n)
+            pre = work_view(work, wbase, HB, layout, l, cap, n) if g_off >= 0 else Z
+            A = work_view(work, wbase, AB, layout, l, cap, n)
+            S = slopes(params, buffers, layout, l, hidden_code, work, wbase, cap, n, False, 0)
+            if hidden_code == RRELU:
+                S = work_view(work, wbase, RB, layout, l, cap, n)
+            p = layout[l, PSLOPE_OFF]
+            gslope = grads[p : p + m] if p >= 0 else grads[0:0]
+            activation_backward_(D, pre, A, hidden_code, S, gslope, scale)
+            if g_off >= 0:
+                b_off = layout[l, BETA_OFF]
+                c = layout[l, COL_OFF]
+                batchnorm_backward_(D, Z, params[g_off : g_off + m], stats[1, c : c + m],
+                                    grads[g_off : g_off + m], grads[b_off : b_off + m], scale)
         if l == 0:
             if sparse:
                 csr_weight_grad_(data, indices, indptr, rows, D, gW)
-                sq += finish_param_grads_(D, W, gW, gb, alpha, scale)
+                s1, s2 = finish_param_grads_(D, W, gW, gb, alpha, l1, scale)
             else:
-                sq += dense_backward_(D, Xin, W, gW, gb, alpha, scale)
+                s1, s2 = dense_backward_(D, Xin, W, gW, gb, alpha, l1, scale)
         else:
-            A_prev = rows_view(Abuf, act_off[l - 1], n, fan_in)
-            Z_prev = rows_view(Zbuf, act_off[l - 1], n, fan_in)
-            D_prev = rows_view(Dbuf, act_off[l - 1], n, fan_in)
-            sq += dense_backward_(D, A_prev, W, gW, gb, alpha, scale)
-            input_delta_(D, W, Z_prev, A_prev, D_prev, hidden_code)
-    return sq
+            A_prev = layer_output(work, wbase, layout, dropout, l - 1, cap, n)
+            s1, s2 = dense_backward_(D, A_prev, W, gW, gb, alpha, l1, scale)
+            D_prev = work_view(work, wbase, DB, layout, l - 1, cap, n)
+            np.dot(D, W.T, D_prev)
+        sq += s1
+        absolute += s2
+    return sq, absolute
 
 
 @kernel
-def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, shuffled, batch_size,
-                 params, grads, layout, act_off, hidden_code, out_code, alpha,
-                 Xb, Yb, swb, Zbuf, Abuf, Dbuf, opt_code, state, hyper, step):
+def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_size,
+                 params, grads, buffers, layout, dropout, hidden_code, out_code, Xb, Yb, swb,
+                 work, wbase, stats, opt_code, state, hyper, step, seed, update_running):
     """One pass over the rows in ``order``: forward, backward and update per batch.
 
     Parameters
@@ -124,52 +259,63 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, shuffled, batch
     sw : ndarray of shape (n_samples,)
         Sample weights.
     order : ndarray of int64
-        Row order of this epoch; ``arange(n)`` when ``shuffled`` is false, in
-        which case batches are read in place rather than gathered into
-        ``Xb`` / ``Yb`` / ``swb``.
-    shuffled : bool
+        Row order of this epoch. When ``gather`` is false it must be
+        ``arange(n)``, and batches are read in place; otherwise they are copied
+        into ``Xb`` / ``Yb`` / ``swb`` (and input noise is added there).
+    gather : bool
         See ``order``.
     batch_size : int
-        Rows per batch (the last batch may be smaller).
-    params, grads : ndarray
-        INOUT flat parameter buffer and OUT flat gradient buffer.
-    layout, act_off : ndarray of int64
-        Buffer layout (see the module docstring).
+        Rows per batch (the last batch may be smaller); the workspace capacity.
+    params, grads, buffers : ndarray
+        INOUT parameters, OUT gradients, INOUT running statistics.
+    layout : ndarray of int64
+        Network layout (see the module docstring).
+    dropout : ndarray of float64
+        Dropout rate of each layer (0 for none; the output layer's is 0).
     hidden_code, out_code : int
         Hidden and output activation codes.
-    alpha : float
-        L2 strength (scikit-learn's scaling: ``alpha / (2 sw_sum) * ||W||^2``).
-    Xb, Yb, swb, Zbuf, Abuf, Dbuf : ndarray
+    Xb, Yb, swb, work, wbase, stats : ndarray
         Preallocated workspaces.
     opt_code : int
         Optimizer code, or ``NO_UPDATE`` to only compute loss and gradients.
     state : ndarray of shape (n_state, n_params)
         INOUT optimizer state.
     hyper : ndarray of float64
-        Optimizer settings (see :mod:`.optimizers`).
+        Optimizer and regularisation settings (see :mod:`.optimizers`).
     step : int
         Number of updates made before this call.
+    seed : int
+        Seed of this epoch's random streams (dropout, RReLU, input noise).
+    update_running : bool
+        Whether batch norm updates its running statistics.
 
     Returns
     -------
     loss_sum : float
-        Sum over batches of ``batch_loss * batch_rows``; NaN or inf as soon as a
-        batch loss is not finite, in which case that batch made no update.
+        Sum over batches of ``batch_loss * batch_rows``, where ``batch_loss`` is the
+        weighted mean loss plus ``(alpha / 2 ||W||^2 + l1 |W|) / sum(sw)``; NaN or
+        inf as soon as a batch loss is not finite, in which case that batch made no
+        update.
     step : int
         Number of updates made after this call.
     """
     n = order.shape[0]
     n_layers = layout.shape[0]
     n_out = layout[n_layers - 1, FAN_OUT]
+    noise = hyper[INPUT_NOISE]
     total = 0.0
+    batch_index = 0
     for start in range(0, n, batch_size):
         end = min(start + batch_size, n)
         bs = end - start
         rows = order[start:end]
-        if shuffled:
+        if gather:
             if not sparse:
                 for i in range(bs):
                     Xb[i, :] = X[rows[i], :]
+                if noise > 0:
+                    add_gaussian_noise_(Xb[:bs], noise,
+                                        random_key(seed, batch_index, _NOISE_STREAM, 0, n_layers))
             for i in range(bs):
                 Yb[i, :] = Y[rows[i], :]
                 swb[i] = sw[rows[i]]
@@ -184,38 +330,49 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, shuffled, batch
         for i in range(bs):
             sw_sum += swin[i]
         if sw_sum <= 0.0:
+            batch_index += 1
             continue
         scale = 1.0 / sw_sum
-        forward_batch_(Xin, data, indices, indptr, rows, sparse, params, layout, act_off,
-                       Zbuf, Abuf, hidden_code)
-        A_out = rows_view(Zbuf, act_off[n_layers - 1], bs, n_out)
-        D_out = rows_view(Dbuf, act_off[n_layers - 1], bs, n_out)
+        forward_batch_(Xin, data, indices, indptr, rows, sparse, params, buffers, layout,
+                       dropout, hidden_code, hyper, work, wbase, stats, batch_size, True,
+                       update_running, seed, batch_index)
+        A_out = work_view(work, wbase, ZB, layout, n_layers - 1, batch_size, bs)
+        D_out = work_view(work, wbase, DB, layout, n_layers - 1, batch_size, bs)
         output_activation_(out_code, A_out)
         loss_sum = loss_delta_(out_code, A_out, Yin, swin, D_out)
-        sq = backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads,
-                             layout, act_off, Zbuf, Abuf, Dbuf, hidden_code, alpha, scale)
-        batch_loss = (loss_sum + 0.5 * alpha * sq) * scale
+        sq, absolute = backward_batch_(Xin, data, indices, indptr, rows, sparse, params,
+                                       grads, buffers, layout, dropout, hidden_code, hyper,
+                                       work, wbase, stats, batch_size, scale, seed,
+                                       batch_index)
+        batch_loss = (loss_sum + 0.5 * hyper[ALPHA] * sq + hyper[L1] * absolute) * scale
         total += batch_loss * bs
         if not math.isfinite(batch_loss):
             return total, step
         if opt_code >= 0:
+            clip_gradients_(grads, hyper[CLIP_VALUE], hyper[CLIP_NORM])
             step += 1
             optimizer_step_(opt_code, params, grads, state, hyper, step)
+            if hyper[MAX_NORM] > 0:
+                for l in range(n_layers):
+                    W, _ = layer_params(params, layout, l)
+                    max_norm_(W, hyper[MAX_NORM])
+        batch_index += 1
     return total, step
 
 
 @kernel
-def predict_(X, params, layout, act_off, Zbuf, Abuf, hidden_code, out_code):
-    """Inference forward pass in Numba (the reference the Cython path is tested against).
-
-    OUT: the last layer's ``Z`` in ``Zbuf`` holds the output activations; returns
-    a copy of them.
-    """
+def predict_(X, params, buffers, layout, hidden_code, out_code, hyper, work, wbase):
+    """Inference forward pass in Numba: running statistics, no dropout, mean RReLU
+    slope (the reference the folded Cython path is tested against). Returns a copy
+    of the output activations."""
     n_layers = layout.shape[0]
+    n = X.shape[0]
     empty_f = np.empty(0, dtype=X.dtype)
     empty_i = np.empty(0, dtype=np.int64)
-    forward_batch_(X, empty_f, empty_i, empty_i, empty_i, False, params, layout, act_off,
-                   Zbuf, Abuf, hidden_code)
-    out = rows_view(Zbuf, act_off[n_layers - 1], X.shape[0], layout[n_layers - 1, FAN_OUT])
+    no_dropout = np.zeros(n_layers)
+    stats = np.empty((2, 0), dtype=X.dtype)
+    forward_batch_(X, empty_f, empty_i, empty_i, empty_i, False, params, buffers, layout,
+                   no_dropout, hidden_code, hyper, work, wbase, stats, n, False, False, 0, 0)
+    out = work_view(work, wbase, ZB, layout, n_layers - 1, n, n)
     output_activation_(out_code, out)
     return out.copy()

@@ -3,8 +3,12 @@
 Each optimizer is one fused loop over ``params`` / ``grads`` / its state rows
 (``state`` has shape ``(n_state, n_params)``), specified in the tests by a short
 NumPy reference. :func:`optimizer_step_` dispatches on the integer code;
-:data:`OPTIMIZER_CODES` maps the public ``solver`` names. The per-call settings
-come in ``hyper`` (float64, layout :data:`HYPER_FIELDS`).
+:data:`OPTIMIZER_CODES` maps the public ``solver`` names and
+:data:`STATE_ROWS` says how much state each keeps. Settings come in the float64
+``hyper`` array (layout :data:`HYPER_FIELDS`, shared with the training loop).
+
+Adding an optimizer: a step kernel, a code, a branch in :func:`optimizer_step_`,
+its ``STATE_ROWS`` entry and a row in the tests' optimizer table.
 """
 import math
 
@@ -13,14 +17,26 @@ from .._jit import kernel
 NO_UPDATE = -1
 SGD = 0
 ADAM = 1
+ADAGRAD = 2
+RMSPROP = 3
+ADAMW = 4
+NADAM = 5
 
 #: Public solver name -> integer code (``lbfgs`` is driven by SciPy instead).
-OPTIMIZER_CODES = {"sgd": SGD, "adam": ADAM}
+OPTIMIZER_CODES = {
+    "sgd": SGD, "adam": ADAM, "adagrad": ADAGRAD, "rmsprop": RMSPROP, "adamw": ADAMW,
+    "nadam": NADAM,
+}
 #: Number of state rows each optimizer keeps.
-STATE_ROWS = {SGD: 1, ADAM: 2, NO_UPDATE: 0}
-#: Meaning of each entry of the ``hyper`` array.
-HYPER_FIELDS = ("learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon")
-LR, MOMENTUM, NESTEROV, BETA_1, BETA_2, EPSILON = range(len(HYPER_FIELDS))
+STATE_ROWS = {NO_UPDATE: 0, SGD: 1, ADAM: 2, ADAGRAD: 1, RMSPROP: 1, ADAMW: 2, NADAM: 2}
+#: Meaning of each entry of the ``hyper`` array (optimizer and training settings).
+HYPER_FIELDS = (
+    "learning_rate", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho",
+    "weight_decay", "alpha", "l1", "max_norm", "clip_norm", "clip_value", "input_noise",
+    "batch_norm_momentum", "batch_norm_eps",
+)
+(LR, MOMENTUM, NESTEROV, BETA_1, BETA_2, EPSILON, RHO, WEIGHT_DECAY, ALPHA, L1, MAX_NORM,
+ CLIP_NORM, CLIP_VALUE, INPUT_NOISE, BN_MOMENTUM, BN_EPS) = range(len(HYPER_FIELDS))
 
 
 @kernel
@@ -61,12 +77,79 @@ def adam_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t):
 
 
 @kernel
+def adagrad_step_(params, grads, G, lr, epsilon):
+    """AdaGrad::
+
+        G += g^2
+        p -= lr * g / (sqrt(G) + epsilon)
+    """
+    for i in range(params.shape[0]):
+        g = grads[i]
+        Gi = G[i] + g * g
+        G[i] = Gi
+        params[i] -= lr * g / (math.sqrt(Gi) + epsilon)
+
+
+@kernel
+def rmsprop_step_(params, grads, s, lr, rho, epsilon):
+    """RMSProp (AdaGrad with an exponential moving average)::
+
+        s = rho s + (1 - rho) g^2
+        p -= lr * g / (sqrt(s) + epsilon)
+    """
+    for i in range(params.shape[0]):
+        g = grads[i]
+        si = rho * s[i] + (1.0 - rho) * g * g
+        s[i] = si
+        params[i] -= lr * g / (math.sqrt(si) + epsilon)
+
+
+@kernel
+def adam_bias_corrected_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t,
+                              weight_decay, nesterov):
+    """Adam with bias-corrected moments, decoupled weight decay and optional Nesterov
+    look-ahead (AdamW when ``weight_decay > 0``; NAdam when ``nesterov``)::
+
+        p -= lr * weight_decay * p
+        m = beta_1 m + (1 - beta_1) g ;  v = beta_2 v + (1 - beta_2) g^2
+        m_hat = m / (1 - beta_1^t)                                      (Adam/AdamW)
+        m_hat = beta_1 m / (1 - beta_1^(t+1)) + (1 - beta_1) g / (1 - beta_1^t)  (NAdam)
+        p -= lr * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
+    """
+    c1 = 1.0 - beta_1**t
+    c1_next = 1.0 - beta_1 ** (t + 1)
+    c2 = 1.0 - beta_2**t
+    decay = 1.0 - lr * weight_decay
+    for i in range(params.shape[0]):
+        g = grads[i]
+        mi = beta_1 * m[i] + (1.0 - beta_1) * g
+        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
+        m[i] = mi
+        v[i] = vi
+        if nesterov:
+            m_hat = beta_1 * mi / c1_next + (1.0 - beta_1) * g / c1
+        else:
+            m_hat = mi / c1
+        params[i] = params[i] * decay - lr * m_hat / (math.sqrt(vi / c2) + epsilon)
+
+
+@kernel
 def optimizer_step_(code, params, grads, state, hyper, t):
     """Apply one update of optimizer ``code``; ``t`` is the 1-based step count."""
     if code == SGD:
         sgd_step_(params, grads, state[0], hyper[LR], hyper[MOMENTUM], hyper[NESTEROV] != 0)
     elif code == ADAM:
-        adam_step_(
-            params, grads, state[0], state[1], hyper[LR], hyper[BETA_1], hyper[BETA_2],
-            hyper[EPSILON], t,
-        )
+        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+                   hyper[BETA_2], hyper[EPSILON], t)
+    elif code == ADAGRAD:
+        adagrad_step_(params, grads, state[0], hyper[LR], hyper[EPSILON])
+    elif code == RMSPROP:
+        rmsprop_step_(params, grads, state[0], hyper[LR], hyper[RHO], hyper[EPSILON])
+    elif code == ADAMW:
+        adam_bias_corrected_step_(params, grads, state[0], state[1], hyper[LR],
+                                  hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], t,
+                                  hyper[WEIGHT_DECAY], False)
+    elif code == NADAM:
+        adam_bias_corrected_step_(params, grads, state[0], state[1], hyper[LR],
+                                  hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], t,
+                                  0.0, True)

@@ -1,0 +1,75 @@
+"""Regularisation and stability kernels: dropout, input noise, gradient clipping, max-norm.
+
+Penalties that enter the gradient of each weight matrix (L2 ``alpha`` and ``l1``,
+both with scikit-learn's scaling by the batch's total sample weight) live in
+:func:`fastnn._kernels.dense.finish_param_grads_`.
+"""
+import math
+
+from .._jit import kernel
+from .random import normal, uniform
+
+
+@kernel
+def dropout_(A, M, P, rate, key):
+    """Inverted dropout: ``M = (u >= rate) / (1 - rate)``, ``P = A * M`` (OUT M, P).
+
+    ``u`` is uniform draw ``i * m + j`` of stream ``key``. Dividing by
+    ``1 - rate`` in training keeps the expected activation, so inference is the
+    identity.
+    """
+    n, m = A.shape
+    keep = 1.0 / (1.0 - rate)
+    for i in range(n):
+        for j in range(m):
+            mask = keep if uniform(key, i * m + j) >= rate else 0.0
+            M[i, j] = mask
+            P[i, j] = A[i, j] * mask
+
+
+@kernel
+def add_gaussian_noise_(X, std, key):
+    """``X += std * N(0, 1)`` elementwise (INOUT X): input-noise augmentation."""
+    n, m = X.shape
+    for i in range(n):
+        for j in range(m):
+            X[i, j] += std * normal(key, i * m + j)
+
+
+@kernel
+def clip_gradients_(grads, clip_value, clip_norm):
+    """Clip each element to ``[-clip_value, clip_value]``, then rescale the whole
+    gradient so its L2 norm is at most ``clip_norm`` (INOUT grads; 0 disables either).
+    """
+    if clip_value > 0:
+        for i in range(grads.shape[0]):
+            g = grads[i]
+            if g > clip_value:
+                grads[i] = clip_value
+            elif g < -clip_value:
+                grads[i] = -clip_value
+    if clip_norm > 0:
+        sq = 0.0
+        for i in range(grads.shape[0]):
+            sq += grads[i] * grads[i]
+        norm = math.sqrt(sq)
+        if norm > clip_norm:
+            factor = clip_norm / norm
+            for i in range(grads.shape[0]):
+                grads[i] *= factor
+
+
+@kernel
+def max_norm_(W, max_norm):
+    """Scale each unit's incoming weight vector (column of ``W``) to L2 norm at most
+    ``max_norm`` (INOUT W)."""
+    fan_in, fan_out = W.shape
+    for j in range(fan_out):
+        sq = 0.0
+        for i in range(fan_in):
+            sq += W[i, j] * W[i, j]
+        norm = math.sqrt(sq)
+        if norm > max_norm:
+            factor = max_norm / norm
+            for i in range(fan_in):
+                W[i, j] *= factor

@@ -1,0 +1,12 @@
+"""Exceptions raised by fastnn."""
+
+
+class DivergenceError(ValueError, FloatingPointError):
+    """Training diverged: the loss became non-finite or exploded.
+
+    The estimator keeps the weights of the last epoch that ended with a finite
+    loss (the initial ones if the first epoch diverged), so it can still predict
+    and be inspected. Likely causes: a learning rate that is too high, unscaled input
+    features or targets, or missing gradient clipping (``clip_norm`` /
+    ``clip_value``).
+    """
