@@ -31,7 +31,8 @@ from .exceptions import DivergenceError
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZER_CODES)
 HISTORY_KEYS = ("loss", "val_loss", "val_score", "learning_rate", "epoch_time")
-#: A loss this many times the best one so far (and above 1) counts as exploding.
+#: An epoch loss this many times the reference (the smaller of the loss at
+#: initialisation and the best epoch loss, at least 1) counts as exploding.
 EXPLODING_FACTOR = 1e4
 _DIVERGENCE_HINT = (
     "Likely causes: a learning rate that is too high (lower learning_rate_init), "
@@ -308,6 +309,7 @@ class BaseDNN(BaseEstimator, ABC):
         self.__dict__.pop("_trainer", None)
         self.history_ = {key: [] for key in HISTORY_KEYS}
         self.validation_loss_curve_ = []
+        self._initial_loss = None
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -406,8 +408,10 @@ class BaseDNN(BaseEstimator, ABC):
                 lr = trainer.learning_rate
                 start_state = (self._net.params.copy(), self._net.buffers.copy())
                 start = time.perf_counter()
-                loss = trainer.run_epoch(data, order, gather, batch_size, seed)
+                loss, first_loss = trainer.run_epoch(data, order, gather, batch_size, seed)
                 elapsed = time.perf_counter() - start
+                if self._initial_loss is None:
+                    self._initial_loss = float(first_loss)
                 self._check_divergence(loss, start_state)
                 self.n_iter_ += 1
                 self.loss_ = float(loss)
@@ -454,12 +458,13 @@ class BaseDNN(BaseEstimator, ABC):
         ended with a finite loss)."""
         net = self._net
         best = min(self.loss_curve_, default=np.inf)
-        exploding = np.isfinite(best) and loss > EXPLODING_FACTOR * max(best, 1.0)
+        reference = min(best, self._initial_loss)
+        exploding = np.isfinite(reference) and loss > EXPLODING_FACTOR * max(reference, 1.0)
         if np.isfinite(loss) and not exploding:
             return
         net.params[:], net.buffers[:] = start_state
         what = "became non-finite" if not np.isfinite(loss) else (
-            f"exploded to {loss:.3g} (best so far {best:.3g})")
+            f"exploded to {loss:.3g} (from {reference:.3g})")
         raise DivergenceError(
             f"Training diverged: the loss {what} in epoch {self.n_iter_ + 1}. "
             + _DIVERGENCE_HINT

@@ -190,18 +190,20 @@ class MinibatchTrainer:
 
         Returns
         -------
-        float
+        loss : float
             Mean batch loss weighted by batch rows (scikit-learn's ``loss_``);
             not finite if training diverged, in which case the batch that
             produced it made no update.
+        first_loss : float
+            Loss of the epoch's first batch, before any update of this epoch.
         """
         ws = self._workspace
         if ws is None or not ws.fits(batch_size, data, gather):
             ws = self._workspace = Workspace(self.net, batch_size, data, gather, self.dropout)
-        total, self.step = _run(self.net, data, order, gather, batch_size, ws, self._grads,
-                                self.dropout, self.code, self.state, self.hyper, self.step,
-                                seed, True)
-        return total / order.shape[0]
+        total, self.step, first = _run(self.net, data, order, gather, batch_size, ws,
+                                       self._grads, self.dropout, self.code, self.state,
+                                       self.hyper, self.step, seed, True)
+        return total / order.shape[0], first
 
 
 class FullBatch:
@@ -224,7 +226,7 @@ class FullBatch:
         self._no_state = np.zeros((0, net.n_params), dtype=net.dtype)
 
     def __call__(self, update_running=False):
-        total, _ = _run(self.net, self.data, self.order, self.gather, self.data.n_samples,
+        total, _, _ = _run(self.net, self.data, self.order, self.gather, self.data.n_samples,
                         self.ws, self.grads, self.dropout, NO_UPDATE, self._no_state,
                         self.hyper, 0, 0, update_running)
         return total / self.data.n_samples, self.grads

@@ -304,7 +304,8 @@ def test_minibatch_epoch_matches_numpy_loop(solver, hyper, reference, rng):
         views = net.layer_views(flat_p)
         coefs = [w.copy() for w, _ in views]
         intercepts = [b.copy() for _, b in views]
-    mean_loss = trainer.run_epoch(data, order, True, 5, seed=0)
+    mean_loss, first_loss = trainer.run_epoch(data, order, True, 5, seed=0)
+    assert_allclose(first_loss, losses_ref[0] / 5, rtol=1e-10)
     assert trainer.step == 5
     assert_allclose(mean_loss, sum(losses_ref) / 23, rtol=1e-10)
     for w_k, w_r in zip(net.coefs, coefs):

@@ -298,12 +298,15 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
         update.
     step : int
         Number of updates made after this call.
+    first_loss : float
+        Loss of the first batch (before its update): a scale for divergence checks.
     """
     n = order.shape[0]
     n_layers = layout.shape[0]
     n_out = layout[n_layers - 1, FAN_OUT]
     noise = hyper[INPUT_NOISE]
     total = 0.0
+    first_loss = math.nan
     batch_index = 0
     for start in range(0, n, batch_size):
         end = min(start + batch_size, n)
@@ -346,8 +349,10 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
                                        batch_index)
         batch_loss = (loss_sum + 0.5 * hyper[ALPHA] * sq + hyper[L1] * absolute) * scale
         total += batch_loss * bs
+        if batch_index == 0:
+            first_loss = batch_loss
         if not math.isfinite(batch_loss):
-            return total, step
+            return total, step, first_loss
         if opt_code >= 0:
             clip_gradients_(grads, hyper[CLIP_VALUE], hyper[CLIP_NORM])
             step += 1
@@ -357,7 +362,7 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
                     W, _ = layer_params(params, layout, l)
                     max_norm_(W, hyper[MAX_NORM])
         batch_index += 1
-    return total, step
+    return total, step, first_loss
 
 
 @kernel
