@@ -6,7 +6,7 @@ from conftest import make_network, make_targets
 from numpy.testing import assert_allclose
 
 import reference as ref
-from fastnn._kernels import dense, losses, normalization, optimizers, regularization
+from fastnn._kernels import activations, dense, losses, normalization, optimizers, regularization
 from fastnn._kernels.activations import ACTIVATION_CODES
 from fastnn._kernels.losses import OUTPUT_CODES
 from fastnn._kernels.random import stream_key
@@ -39,21 +39,21 @@ def test_activation_backward_matches_numpy(activation, dtype, rng):
     S = rng.uniform(0.05, 0.4, (6, 4)).astype(dtype)  # per-element slopes (as RReLU)
     code = ACTIVATION_CODES[activation]
     A = np.empty_like(H)
-    dense.activation_(H, A, code, S)
+    activations.activation_(H, A, code, S)
     G = rng.normal(size=(6, 4)).astype(dtype)
     expected = G * ref.ACTIVATIONS[activation][1](H.astype(float), S.astype(float))
     gslope = np.full(4, np.nan, dtype) if activation == "prelu" else np.empty(0, dtype)
     S1 = S[:1]  # PReLU: one slope per unit
     if activation == "prelu":
         expected = G * ref.ACTIVATIONS[activation][1](H.astype(float), S1.astype(float))
-        dense.activation_(H, A, code, S1)
+        activations.activation_(H, A, code, S1)
         G_in = G.copy()
-        dense.activation_backward_(G, H, A, code, S1, gslope, 0.5)
+        activations.activation_backward_(G, H, A, code, S1, gslope, 0.5)
         # d a / d slope = min(h, 0): the slope gradient sums it against dL/da
         assert_allclose(gslope, 0.5 * (G_in.astype(float) * np.minimum(H, 0)).sum(axis=0),
                         **TOL[dtype])
     else:
-        dense.activation_backward_(G, H, A, code, S, gslope, 0.5)
+        activations.activation_backward_(G, H, A, code, S, gslope, 0.5)
     assert_allclose(G, expected, **TOL[dtype])
 
 

@@ -8,13 +8,23 @@ per element in training for ``rrelu``) and is ignored by the others.
 :func:`activate` and :func:`activate_grad` dispatch on the integer code;
 :data:`ACTIVATION_CODES` maps the public names.
 
-Adding an activation: write the pair, give it a code, add a branch to both
-dispatchers, a row to the tests' activation table, and the same formula to
+The array kernels at the end (:func:`bias_activation_`, :func:`activation_`,
+:func:`activation_backward_`) branch on the code once, outside the loop: each
+branch runs an inlined loop body with a constant code, so it compiles to a
+tight loop for that one activation.
+
+``S`` holds negative-side slopes: shape ``(1, m)`` for one slope per unit
+(fixed, or learned by PReLU) or ``(n, m)`` for one per element (RReLU in
+training); other activations ignore it.
+
+Adding an activation: write the pair, give it a code, add a branch to
+:func:`activate`, :func:`activate_grad` and the three :func:`_dispatch` users
+(one line each), a row to the tests' activation table, and the same formula to
 ``csrc/_inference_ext.pyx``.
 """
 import math
 
-from .._jit import kernel
+from .._jit import inline_kernel, kernel
 
 IDENTITY = 0
 LOGISTIC = 1
@@ -208,3 +218,117 @@ def activate_grad(code, z, a, s):
     if code == SILU:
         return silu_grad(z, a, s)
     return identity_grad(z, a, s)
+
+
+@inline_kernel
+def _bias_activation_loop(Z, b, A, code, S):
+    n, m = Z.shape
+    per_element = S.shape[0] > 1
+    for i in range(n):
+        si = i if per_element else 0
+        for j in range(m):
+            z = Z[i, j] + b[j]
+            Z[i, j] = z
+            A[i, j] = activate(code, z, S[si, j])
+
+
+@inline_kernel
+def _activation_loop(H, A, code, S):
+    n, m = H.shape
+    per_element = S.shape[0] > 1
+    for i in range(n):
+        si = i if per_element else 0
+        for j in range(m):
+            A[i, j] = activate(code, H[i, j], S[si, j])
+
+
+@inline_kernel
+def _backward_loop(G, H, A, code, S):
+    n, m = G.shape
+    per_element = S.shape[0] > 1
+    for i in range(n):
+        si = i if per_element else 0
+        for j in range(m):
+            G[i, j] *= activate_grad(code, H[i, j], A[i, j], S[si, j])
+
+
+@kernel
+def bias_activation_(Z, b, A, code, S):
+    """Fused pass: ``Z += b`` then ``A = f(Z)`` (INOUT Z, OUT A)."""
+    if code == RELU:
+        _bias_activation_loop(Z, b, A, RELU, S)
+    elif code == LEAKY_RELU or code == PRELU or code == RRELU:
+        _bias_activation_loop(Z, b, A, LEAKY_RELU, S)
+    elif code == TANH:
+        _bias_activation_loop(Z, b, A, TANH, S)
+    elif code == LOGISTIC:
+        _bias_activation_loop(Z, b, A, LOGISTIC, S)
+    elif code == ELU:
+        _bias_activation_loop(Z, b, A, ELU, S)
+    elif code == SELU:
+        _bias_activation_loop(Z, b, A, SELU, S)
+    elif code == GELU:
+        _bias_activation_loop(Z, b, A, GELU, S)
+    elif code == SILU:
+        _bias_activation_loop(Z, b, A, SILU, S)
+    else:
+        _bias_activation_loop(Z, b, A, IDENTITY, S)
+
+
+@kernel
+def activation_(H, A, code, S):
+    """``A = f(H)`` (OUT A)."""
+    if code == RELU:
+        _activation_loop(H, A, RELU, S)
+    elif code == LEAKY_RELU or code == PRELU or code == RRELU:
+        _activation_loop(H, A, LEAKY_RELU, S)
+    elif code == TANH:
+        _activation_loop(H, A, TANH, S)
+    elif code == LOGISTIC:
+        _activation_loop(H, A, LOGISTIC, S)
+    elif code == ELU:
+        _activation_loop(H, A, ELU, S)
+    elif code == SELU:
+        _activation_loop(H, A, SELU, S)
+    elif code == GELU:
+        _activation_loop(H, A, GELU, S)
+    elif code == SILU:
+        _activation_loop(H, A, SILU, S)
+    else:
+        _activation_loop(H, A, IDENTITY, S)
+
+
+@kernel
+def activation_backward_(G, H, A, code, S, gslope, scale):
+    """``G *= f'(H)`` (INOUT G: ``dL/da`` in, ``dL/dh`` out).
+
+    For PReLU, ``gslope`` (OUT) receives the slope gradient
+    ``scale * sum_i G_ij * min(H_ij, 0)`` (``d a / d s = min(h, 0)``).
+    """
+    if code == PRELU:
+        n, m = G.shape
+        gslope[:] = 0.0
+        for i in range(n):
+            for j in range(m):
+                if H[i, j] < 0:
+                    gslope[j] += G[i, j] * H[i, j]
+        for j in range(m):
+            gslope[j] *= scale
+    if code == RELU:
+        _backward_loop(G, H, A, RELU, S)
+    elif code == LEAKY_RELU or code == PRELU or code == RRELU:
+        _backward_loop(G, H, A, LEAKY_RELU, S)
+    elif code == TANH:
+        _backward_loop(G, H, A, TANH, S)
+    elif code == LOGISTIC:
+        _backward_loop(G, H, A, LOGISTIC, S)
+    elif code == ELU:
+        _backward_loop(G, H, A, ELU, S)
+    elif code == SELU:
+        _backward_loop(G, H, A, SELU, S)
+    elif code == GELU:
+        _backward_loop(G, H, A, GELU, S)
+    elif code == SILU:
+        _backward_loop(G, H, A, SILU, S)
+    else:
+        _backward_loop(G, H, A, IDENTITY, S)

@@ -4,9 +4,8 @@ Forward and backward sit side by side. GEMMs go to BLAS through ``np.dot(.., out
 into preallocated views; everything elementwise is one fused pass over the output.
 ``W`` has shape ``(fan_in, fan_out)`` as in scikit-learn.
 
-``S`` holds the negative-side slopes of the leaky ReLU family: shape ``(1, m)``
-for one slope per unit (fixed, or learned by PReLU) or ``(n, m)`` for one per
-element (RReLU in training); other activations ignore it.
+The activation passes themselves (``bias_activation_``, ``activation_``,
+``activation_backward_``) live with the activations in :mod:`.activations`.
 
 Backward, for a batch with weights summing to ``sw_sum`` (``scale = 1 / sw_sum``),
 L2 strength ``alpha`` and L1 strength ``l1`` (``D`` is the layer's delta, already
@@ -19,56 +18,7 @@ weighted per sample)::
 import numpy as np
 
 from .._jit import kernel
-from .activations import activate, activate_grad
-
-
-@kernel
-def bias_activation_(Z, b, A, code, S):
-    """Fused pass: ``Z += b`` then ``A = f(Z)`` (INOUT Z, OUT A)."""
-    n, m = Z.shape
-    per_element = S.shape[0] > 1
-    for i in range(n):
-        si = i if per_element else 0
-        for j in range(m):
-            z = Z[i, j] + b[j]
-            Z[i, j] = z
-            A[i, j] = activate(code, z, S[si, j])
-
-
-@kernel
-def activation_(H, A, code, S):
-    """``A = f(H)`` (OUT A)."""
-    n, m = H.shape
-    per_element = S.shape[0] > 1
-    for i in range(n):
-        si = i if per_element else 0
-        for j in range(m):
-            A[i, j] = activate(code, H[i, j], S[si, j])
-
-
-@kernel
-def activation_backward_(G, H, A, code, S, gslope, scale):
-    """``G *= f'(H)`` (INOUT G: ``dL/da`` in, ``dL/dh`` out).
-
-    When ``gslope`` is not empty (PReLU) it receives the slope gradient
-    ``scale * sum_i G_ij * min(H_ij, 0)`` (OUT).
-    """
-    n, m = G.shape
-    per_element = S.shape[0] > 1
-    want_slope = gslope.shape[0] > 0
-    if want_slope:
-        gslope[:] = 0.0
-    for i in range(n):
-        si = i if per_element else 0
-        for j in range(m):
-            g = G[i, j]
-            h = H[i, j]
-            if want_slope and h < 0:
-                gslope[j] += g * h
-            G[i, j] = g * activate_grad(code, h, A[i, j], S[si, j])
-    if want_slope:
-        for j in range(m):
-            gslope[j] *= scale
+from .activations import bias_activation_
 
 
 @kernel

@@ -36,12 +36,16 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from .activations import RRELU, RRELU_LOWER, RRELU_UPPER
-from .dense import (
+from .activations import (
+    RRELU,
+    RRELU_LOWER,
+    RRELU_UPPER,
     activation_,
     activation_backward_,
-    add_bias_,
     bias_activation_,
+)
+from .dense import (
+    add_bias_,
     csr_matmul_,
     csr_weight_grad_,
     dense_backward_,
