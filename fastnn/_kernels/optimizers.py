@@ -58,25 +58,6 @@ def sgd_step_(params, grads, velocity, lr, momentum, nesterov):
 
 
 @kernel
-def adam_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t):
-    """Adam, step ``t >= 1``, in scikit-learn's form::
-
-        m = beta_1 m + (1 - beta_1) g
-        v = beta_2 v + (1 - beta_2) g^2
-        lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
-        p -= lr_t * m / (sqrt(v) + epsilon)
-    """
-    lr_t = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-    for i in range(params.shape[0]):
-        g = grads[i]
-        mi = beta_1 * m[i] + (1.0 - beta_1) * g
-        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
-        m[i] = mi
-        v[i] = vi
-        params[i] -= lr_t * mi / (math.sqrt(vi) + epsilon)
-
-
-@kernel
 def adagrad_step_(params, grads, G, lr, epsilon):
     """AdaGrad::
 
@@ -105,16 +86,18 @@ def rmsprop_step_(params, grads, s, lr, rho, epsilon):
 
 
 @kernel
-def adam_bias_corrected_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t,
-                              weight_decay, nesterov):
+def adam_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t, weight_decay, nesterov):
     """Adam with bias-corrected moments, decoupled weight decay and optional Nesterov
-    look-ahead (AdamW when ``weight_decay > 0``; NAdam when ``nesterov``)::
+    look-ahead; AdamW is ``weight_decay > 0``, NAdam is ``nesterov``::
 
         p -= lr * weight_decay * p
         m = beta_1 m + (1 - beta_1) g ;  v = beta_2 v + (1 - beta_2) g^2
         m_hat = m / (1 - beta_1^t)                                      (Adam/AdamW)
         m_hat = beta_1 m / (1 - beta_1^(t+1)) + (1 - beta_1) g / (1 - beta_1^t)  (NAdam)
         p -= lr * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
+
+    scikit-learn's Adam, ``p -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m /
+    (sqrt(v) + eps)``, is this update with ``epsilon = eps / sqrt(1 - beta_2^t)``.
     """
     c1 = 1.0 - beta_1**t
     c1_next = 1.0 - beta_1 ** (t + 1)
@@ -138,18 +121,17 @@ def optimizer_step_(code, params, grads, state, hyper, t):
     """Apply one update of optimizer ``code``; ``t`` is the 1-based step count."""
     if code == SGD:
         sgd_step_(params, grads, state[0], hyper[LR], hyper[MOMENTUM], hyper[NESTEROV] != 0)
-    elif code == ADAM:
+    elif code == ADAM:  # scikit-learn's epsilon placement
+        epsilon = hyper[EPSILON] / math.sqrt(1.0 - hyper[BETA_2] ** t)
         adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
-                   hyper[BETA_2], hyper[EPSILON], t)
+                   hyper[BETA_2], epsilon, t, 0.0, False)
     elif code == ADAGRAD:
         adagrad_step_(params, grads, state[0], hyper[LR], hyper[EPSILON])
     elif code == RMSPROP:
         rmsprop_step_(params, grads, state[0], hyper[LR], hyper[RHO], hyper[EPSILON])
     elif code == ADAMW:
-        adam_bias_corrected_step_(params, grads, state[0], state[1], hyper[LR],
-                                  hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], t,
-                                  hyper[WEIGHT_DECAY], False)
+        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+                   hyper[BETA_2], hyper[EPSILON], t, hyper[WEIGHT_DECAY], False)
     elif code == NADAM:
-        adam_bias_corrected_step_(params, grads, state[0], state[1], hyper[LR],
-                                  hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], t,
-                                  0.0, True)
+        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+                   hyper[BETA_2], hyper[EPSILON], t, 0.0, True)
