@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, shuffle
@@ -348,10 +348,15 @@ class BaseDNN(BaseEstimator, ABC):
             reg,
         )
 
+    def _stratify_labels(self, data):
+        """Labels to stratify the validation split by (None: a plain random split)."""
+        return None
+
     def _split_validation(self, data):
-        """Row indices of the training and validation parts (scikit-learn's split)."""
+        """Row indices of the training and validation parts (stratified for
+        binary and multiclass targets)."""
         n = data.n_samples
-        stratify = data.Y if (is_classifier(self) and self.n_outputs_ == 1) else None
+        stratify = self._stratify_labels(data)
         train_idx, val_idx = train_test_split(
             np.arange(n),
             random_state=self._random_state,

@@ -132,6 +132,18 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         weights = compute_sample_weight(self.class_weight, y)
         return (sample_weight * weights).astype(sample_weight.dtype)
 
+    def _stratify_labels(self, data):
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        Y = data.Y
+        labels = Y.ravel().astype(np.int64) if Y.shape[1] == 1 else Y.argmax(axis=1)
+        counts = np.bincount(labels)
+        counts = counts[counts > 0]
+        n_val = int(np.ceil(self.validation_fraction * len(labels)))
+        if counts.min() < 2 or min(n_val, len(labels) - n_val) < len(counts):
+            return None  # too few rows per class to stratify: a plain random split
+        return labels
+
     def _decode_outputs(self, out):
         if out.shape[1] == 1:
             out = out.ravel()

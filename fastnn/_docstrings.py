@@ -92,7 +92,7 @@ nesterovs_momentum : bool, default=True
 
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data (stratified for
-    single-output classifiers) and stop when its score fails to improve by
+    binary and multiclass targets; scikit-learn stratifies binary only) and stop when its score fails to improve by
     ``tol`` for ``n_iter_no_change`` epochs; the best weights are restored.
 
 validation_fraction : float, default=0.1

@@ -175,7 +175,7 @@ def test_convergence_warning_when_max_iter_reached(iris):
 
 def test_fitted_attributes_match_mlp(iris):
     X, y = iris
-    kw = dict(hidden_layer_sizes=(6,), max_iter=15, random_state=0, early_stopping=True)
+    kw = dict(hidden_layer_sizes=(6,), max_iter=15, random_state=0)
     ours = DNNClassifier(weight_init="sklearn", **kw).fit(X, y)
     theirs = MLPClassifier(**kw).fit(X, y)
     for name in ["classes_", "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
@@ -184,7 +184,8 @@ def test_fitted_attributes_match_mlp(iris):
     for name in ["loss_", "best_loss_", "loss_curve_", "validation_scores_",
                  "best_validation_score_"]:
         assert hasattr(ours, name), name
-    assert len(ours.validation_scores_) == ours.n_iter_
+    es = DNNClassifier(early_stopping=True, **kw).fit(X, y)
+    assert len(es.validation_scores_) == es.n_iter_ and es.best_loss_ is None
 
 
 def test_float64_training_reproduces_mlpclassifier_exactly(iris):

@@ -259,11 +259,27 @@ def test_explicit_validation_set_history_and_early_stopping(digits):
     assert es.score(X_te, y_te) == pytest.approx(es.best_validation_score_)  # best restored
 
 
-def test_validation_fraction_split_is_stratified_and_recorded(digits):
+def test_validation_fraction_split_is_stratified_and_recorded(digits, monkeypatch):
+    import fastnn._base as base
+
     X_tr, _, y_tr, _ = digits
+    seen = {}
+    real_split = base.train_test_split
+
+    def spy(*args, **kwargs):
+        seen["stratify"] = kwargs.get("stratify")
+        return real_split(*args, **kwargs)
+
+    monkeypatch.setattr(base, "train_test_split", spy)
     clf = DNNClassifier(hidden_layer_sizes=(16,), max_iter=4, early_stopping=True,
-                        random_state=0).fit(X_tr, y_tr)
+                        validation_fraction=0.2, random_state=0).fit(X_tr, y_tr)
     assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == clf.n_iter_
+    assert_array_equal(seen["stratify"], y_tr)  # multiclass: stratified by label
+    rare = y_tr.copy()
+    rare[0] = 10  # a class with one member cannot be stratified: a plain split instead
+    DNNClassifier(hidden_layer_sizes=(16,), max_iter=2, early_stopping=True,
+                  random_state=0).fit(X_tr, rare)
+    assert seen["stratify"] is None
 
 
 def test_callbacks_see_each_epoch_and_can_stop_training(digits):
