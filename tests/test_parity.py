@@ -20,9 +20,10 @@ CASES = [
     (load_breast_cancer, DNNClassifier, MLPClassifier,
      dict(hidden_layer_sizes=(16,), solver="lbfgs", alpha=1.0, max_iter=200), 0.02),
     (load_diabetes, DNNRegressor, MLPRegressor,
-     dict(hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0, max_iter=300), 0.03),
+     dict(hidden_layer_sizes=(16,), solver="lbfgs", alpha=30.0, max_iter=500), 0.03),
     (load_diabetes, DNNRegressor, MLPRegressor,
-     dict(hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=300), 0.03),
+     dict(hidden_layer_sizes=(32,), learning_rate_init=0.1, max_iter=200,
+          early_stopping=True), 0.03),
 ]
 
 
