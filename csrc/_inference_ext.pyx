@@ -74,13 +74,36 @@ cdef inline floating activate(int code, floating z, floating s) noexcept nogil:
 
 cdef void bias_activate(floating* z, const floating* b, const floating* slope,
                         Py_ssize_t rows, Py_ssize_t cols, int code) noexcept nogil:
-    """INOUT z (rows, cols): z = f(z + b), unit j with negative-side slope slope[j]."""
+    """INOUT z (rows, cols): z = f(z + b), unit j with negative-side slope slope[j].
+
+    The activation is chosen once, outside the loops: a per-element dispatch
+    keeps the compiler from vectorising the common piecewise-linear cases.
+    """
     cdef Py_ssize_t i, j
     cdef floating* row
-    for i in range(rows):
-        row = z + i * cols
-        for j in range(cols):
-            row[j] = activate(code, row[j] + b[j], slope[j])
+    cdef floating v
+    if code == ACT_RELU:
+        for i in range(rows):
+            row = z + i * cols
+            for j in range(cols):
+                v = row[j] + b[j]
+                row[j] = v if v > 0 else 0
+    elif code == ACT_LEAKY_RELU or code == ACT_PRELU or code == ACT_RRELU:
+        for i in range(rows):
+            row = z + i * cols
+            for j in range(cols):
+                v = row[j] + b[j]
+                row[j] = v if v > 0 else slope[j] * v
+    elif code == ACT_IDENTITY:
+        for i in range(rows):
+            row = z + i * cols
+            for j in range(cols):
+                row[j] = row[j] + b[j]
+    else:
+        for i in range(rows):
+            row = z + i * cols
+            for j in range(cols):
+                row[j] = activate(code, row[j] + b[j], slope[j])
 
 
 cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
@@ -113,6 +136,34 @@ cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
         elif code == OUT_EXP:
             for j in range(cols):
                 row[j] = exp(row[j])
+
+
+cdef enum:
+    SMALL_ROWS = 8  # up to this many rows, a direct loop beats a BLAS call
+
+
+cdef void small_matmul(const floating* x, Py_ssize_t rows, Py_ssize_t fan_in,
+                       const floating* w, Py_ssize_t fan_out, floating* z) noexcept nogil:
+    """OUT z (rows, fan_out) = x (rows, fan_in) @ w, as a sum of rows of ``w``.
+
+    For a handful of rows this avoids BLAS's per-call overhead, which dominates
+    single-row prediction; zero inputs (frequent after ReLU) are skipped.
+    """
+    cdef Py_ssize_t i, j, k
+    cdef floating xk
+    cdef floating* zrow
+    cdef const floating* wrow
+    for i in range(rows):
+        zrow = z + i * fan_out
+        for j in range(fan_out):
+            zrow[j] = 0
+        for k in range(fan_in):
+            xk = x[i * fan_in + k]
+            if xk == 0:
+                continue
+            wrow = w + k * fan_out
+            for j in range(fan_out):
+                zrow[j] += xk * wrow[j]
 
 
 cdef void csr_matmul(const floating* data, const long long* indices,
@@ -200,9 +251,12 @@ cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
                     src = &X[start, 0]
                 else:
                     src = &bufs[(l - 1) % 2, 0]
-                gemm_rowmajor(False, False, <floating> 1.0, src, fan_in[l],
-                              w[l], fan_out[l], <floating> 0.0, dst,
-                              <int> rows, fan_out[l], fan_in[l])
+                if rows <= SMALL_ROWS:
+                    small_matmul(src, rows, fan_in[l], w[l], fan_out[l], dst)
+                else:
+                    gemm_rowmajor(False, False, <floating> 1.0, src, fan_in[l],
+                                  w[l], fan_out[l], <floating> 0.0, dst,
+                                  <int> rows, fan_out[l], fan_in[l])
             if l == n_layers - 1:
                 bias_output(dst, b[l], rows, fan_out[l], out_code)
             else:
@@ -211,7 +265,7 @@ cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
 
 
 def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int out_code,
-            Py_ssize_t chunk=1024):
+            Py_ssize_t chunk=4096):
     """Run the inference forward pass of a dense network.
 
     Parameters
@@ -228,7 +282,7 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         leaky ReLU family, ignored otherwise).
     hidden_code, out_code : int
         Activation codes from ``fastnn._codes``.
-    chunk : int, default=1024
+    chunk : int, default=4096
         Rows processed at a time.
 
     Returns

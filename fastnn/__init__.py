@@ -3,10 +3,30 @@
 scikit-learn estimators (:class:`DNNClassifier`, :class:`DNNRegressor`) that are
 drop-in supersets of ``MLPClassifier`` / ``MLPRegressor``, trained by compiled
 Numba kernels and evaluated by a compiled Cython inference pass.
+
+The estimators are imported on first access (PEP 562), so ``import fastnn``
+itself is cheap; ``from fastnn import DNNClassifier`` pays scikit-learn's and
+Numba's import time, as any scikit-learn estimator does.
 """
-from ._classifier import DNNClassifier
-from ._regressor import DNNRegressor
+import importlib
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "DNNClassifier": "fastnn._classifier",
+    "DNNRegressor": "fastnn._regressor",
+}
+
 __all__ = ["DNNClassifier", "DNNRegressor", "__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

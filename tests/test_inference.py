@@ -94,6 +94,48 @@ def test_batch_norm_folded_into_weights_equals_running_statistics_path(hidden, d
     assert_allclose(unfolded, expected, **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_rows", [1, 3, 8, 9])
+def test_small_batches_take_the_direct_loop_and_agree(n_rows, dtype, rng):
+    net = make_network((6, 8, 5, 3), "relu", "softmax", dtype)
+    X = rng.normal(size=(n_rows, 6)).astype(dtype)
+    X[0, :3] = 0  # zero inputs are skipped by the direct loop
+    acts, _ = ref.forward(X.astype(float), [c.astype(float) for c in net.coefs],
+                          [b.astype(float) for b in net.intercepts], "relu", "softmax")
+    assert_allclose(net.forward(X), acts[-1], **TOL[dtype])
+
+
+def test_prediction_fast_path_matches_full_validation(rng):
+    from fastnn import DNNClassifier
+
+    X = rng.normal(size=(120, 5))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    row = X[:1]
+    fast = clf.predict_proba(row)  # small plain array: fast path
+    slow = clf.predict_proba(sp.csr_matrix(row))  # sparse: full validation
+    assert_allclose(fast, slow, rtol=1e-6)
+    assert_allclose(clf.predict_proba(X[:3].astype(np.int64)),
+                    clf.predict_proba(sp.csr_matrix(X[:3].astype(np.int64))), rtol=1e-6)
+    bad = row.copy()
+    bad[0, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict_proba(bad)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict_proba(X[:1, :4])
+    with pytest.raises(ValueError):
+        clf.predict(np.array([["a"] * 5], dtype=object))
+
+
+def test_import_fastnn_loads_neither_sklearn_nor_numba():
+    code = ("import sys, fastnn; print(sorted(m for m in ('sklearn', 'numba') "
+            "if m in sys.modules)); fastnn.DNNClassifier; "
+            "print('numba' in sys.modules and 'sklearn' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert res.stdout.split("\n")[:2] == ["[]", "True"]
+
+
 def test_logistic_outputs_stay_strictly_inside_0_1():
     net = make_network((2, 3, 2), "relu", "logistic", np.float32)
     out = net.forward(np.array([[1e4, 1e4], [-1e4, -1e4]], dtype=np.float32))

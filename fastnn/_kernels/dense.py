@@ -71,34 +71,42 @@ def finish_param_grads_(D, W, gW, gb, alpha, l1, scale):
     """Add the penalties and scale: ``gW = (gW + alpha W + l1 sign(W)) * scale``,
     ``gb = sum_rows(D) * scale``.
 
-    INOUT gW (holds ``a_prev.T @ D`` on entry); OUT gb.
+    INOUT gW (holds ``a_prev.T @ D`` on entry); OUT gb. The loop runs in the
+    weights' dtype and skips the penalty sums when there is no penalty.
 
     Returns
     -------
     sq, absolute : float
-        ``sum(W ** 2)`` and ``sum(|W|)``, for the penalty terms of the loss.
+        ``sum(W ** 2)`` (0 when ``alpha == 0``) and ``sum(|W|)`` (0 when
+        ``l1 == 0``), for the penalty terms of the loss.
     """
+    dt = W.dtype.type
+    a, l1_, sc = dt(alpha), dt(l1), dt(scale)
     sq = 0.0
     absolute = 0.0
     fan_in, fan_out = W.shape
     for i in range(fan_in):
-        for j in range(fan_out):
-            w = W[i, j]
-            sq += w * w
-            g = gW[i, j] + alpha * w
-            if l1 > 0:
+        if l1 > 0:
+            for j in range(fan_out):
+                w = W[i, j]
+                sq += w * w
                 absolute += abs(w)
-                if w > 0:
-                    g += l1
-                elif w < 0:
-                    g -= l1
-            gW[i, j] = g * scale
+                sign = dt(1.0) if w > 0 else (dt(-1.0) if w < 0 else dt(0.0))
+                gW[i, j] = (gW[i, j] + a * w + l1_ * sign) * sc
+        elif alpha > 0:
+            for j in range(fan_out):
+                w = W[i, j]
+                sq += w * w
+                gW[i, j] = (gW[i, j] + a * w) * sc
+        else:
+            for j in range(fan_out):
+                gW[i, j] *= sc
     gb[:] = 0.0
     for i in range(D.shape[0]):
         for j in range(fan_out):
             gb[j] += D[i, j]
     for j in range(fan_out):
-        gb[j] *= scale
+        gb[j] *= sc
     return sq, absolute
 
 

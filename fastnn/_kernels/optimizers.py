@@ -47,6 +47,8 @@ def sgd_step_(params, grads, velocity, lr, momentum, nesterov):
         p += momentum * v - lr * g    if nesterov
         p += v                         otherwise
     """
+    dt = params.dtype.type
+    lr, momentum = dt(lr), dt(momentum)
     for i in range(params.shape[0]):
         g = grads[i]
         v = momentum * velocity[i] - lr * g
@@ -64,6 +66,8 @@ def adagrad_step_(params, grads, G, lr, epsilon):
         G += g^2
         p -= lr * g / (sqrt(G) + epsilon)
     """
+    dt = params.dtype.type
+    lr, epsilon = dt(lr), dt(epsilon)
     for i in range(params.shape[0]):
         g = grads[i]
         Gi = G[i] + g * g
@@ -78,9 +82,11 @@ def rmsprop_step_(params, grads, s, lr, rho, epsilon):
         s = rho s + (1 - rho) g^2
         p -= lr * g / (sqrt(s) + epsilon)
     """
+    dt = params.dtype.type
+    lr, epsilon, one_minus_rho, rho = dt(lr), dt(epsilon), dt(1.0 - rho), dt(rho)
     for i in range(params.shape[0]):
         g = grads[i]
-        si = rho * s[i] + (1.0 - rho) * g * g
+        si = rho * s[i] + one_minus_rho * g * g
         s[i] = si
         params[i] -= lr * g / (math.sqrt(si) + epsilon)
 
@@ -98,22 +104,25 @@ def adam_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t, weight_decay
 
     scikit-learn's Adam, ``p -= lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m /
     (sqrt(v) + eps)``, is this update with ``epsilon = eps / sqrt(1 - beta_2^t)``.
+    The per-step factors are computed in float64, the loop in the parameters' dtype.
     """
     c1 = 1.0 - beta_1**t
-    c1_next = 1.0 - beta_1 ** (t + 1)
-    c2 = 1.0 - beta_2**t
-    decay = 1.0 - lr * weight_decay
+    if nesterov:
+        k_m, k_g = beta_1 / (1.0 - beta_1 ** (t + 1)), (1.0 - beta_1) / c1
+    else:
+        k_m, k_g = 1.0 / c1, 0.0
+    dt = params.dtype.type
+    b1, omb1, b2, omb2 = dt(beta_1), dt(1.0 - beta_1), dt(beta_2), dt(1.0 - beta_2)
+    km, kg, kv = dt(k_m), dt(k_g), dt(1.0 / (1.0 - beta_2**t))
+    lr_, eps, decay = dt(lr), dt(epsilon), dt(1.0 - lr * weight_decay)
     for i in range(params.shape[0]):
         g = grads[i]
-        mi = beta_1 * m[i] + (1.0 - beta_1) * g
-        vi = beta_2 * v[i] + (1.0 - beta_2) * g * g
+        mi = b1 * m[i] + omb1 * g
+        vi = b2 * v[i] + omb2 * g * g
         m[i] = mi
         v[i] = vi
-        if nesterov:
-            m_hat = beta_1 * mi / c1_next + (1.0 - beta_1) * g / c1
-        else:
-            m_hat = mi / c1
-        params[i] = params[i] * decay - lr * m_hat / (math.sqrt(vi / c2) + epsilon)
+        m_hat = km * mi + kg * g
+        params[i] = params[i] * decay - lr_ * m_hat / (math.sqrt(vi * kv) + eps)
 
 
 @kernel
