@@ -109,7 +109,8 @@ class Workspace:
             self.wbase[k] = total
             total += size if needed[k] else 0
         self.work = np.empty(total, dtype=dtype)
-        self.stats = np.empty((2, net.workspace_width()), dtype=dtype)
+        # batch-norm batch mean and 1/std: float64 accumulators whatever the dtype
+        self.stats = np.empty((2, net.workspace_width()), dtype=np.float64)
         rows = cap if gather else 0
         self.Xb = np.empty((0 if data.sparse else rows, data.n_features), dtype=dtype)
         self.Yb = np.empty((rows, data.Y.shape[1]), dtype=dtype)

@@ -29,7 +29,7 @@ Per hidden layer: ``Z = A_in @ W + b``; with batch norm ``Z`` becomes ``xhat``
 and ``H = gamma xhat + beta`` (without, the pre-activation is ``Z`` itself);
 ``A = f(H)``; with dropout ``P = A * M`` feeds the next layer instead of ``A``.
 ``R`` holds RReLU's per-element random slopes in training. ``stats`` holds each
-batch-norm layer's batch mean (row 0) and ``1 / std`` (row 1).
+batch-norm layer's batch mean (row 0) and ``1 / std`` (row 1), in float64.
 """
 import math
 
@@ -379,7 +379,7 @@ def predict_(X, params, buffers, layout, hidden_code, out_code, hyper, work, wba
     empty_f = np.empty(0, dtype=X.dtype)
     empty_i = np.empty(0, dtype=np.int64)
     no_dropout = np.zeros(n_layers)
-    stats = np.empty((2, 0), dtype=X.dtype)
+    stats = np.empty((2, 0))
     forward_batch_(X, empty_f, empty_i, empty_i, empty_i, False, params, buffers, layout,
                    no_dropout, hidden_code, hyper, work, wbase, stats, n, False, False, 0, 0)
     out = work_view(work, wbase, ZB, layout, n_layers - 1, n, n)

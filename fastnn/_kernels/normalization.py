@@ -25,41 +25,44 @@ from .._jit import kernel
 def batchnorm_train_(Z, gamma, beta, H, mean, invstd, running_mean, running_var,
                      momentum, eps, update_running):
     """Training forward: OUT ``H``; ``Z`` INOUT (overwritten by ``xhat``); OUT ``mean``,
-    ``invstd``; INOUT running statistics (updated when ``update_running``)."""
+    ``invstd``; INOUT running statistics (updated when ``update_running``).
+
+    Every pass walks the row-major arrays row by row; the per-unit sums
+    accumulate in ``mean`` / ``invstd`` (float64 in the training workspace).
+    """
     n, m = Z.shape
+    mean[:] = 0.0
+    for i in range(n):
+        for j in range(m):
+            mean[j] += Z[i, j]
     for j in range(m):
-        s = 0.0
-        for i in range(n):
-            s += Z[i, j]
-        mu = s / n
-        ss = 0.0
-        for i in range(n):
-            d = Z[i, j] - mu
-            ss += d * d
-        var = ss / n
-        inv = 1.0 / math.sqrt(var + eps)
-        mean[j] = mu
-        invstd[j] = inv
-        g = gamma[j]
-        bt = beta[j]
-        for i in range(n):
-            xh = (Z[i, j] - mu) * inv
-            Z[i, j] = xh
-            H[i, j] = g * xh + bt
+        mean[j] /= n
+    invstd[:] = 0.0  # holds the sum of squared deviations first
+    for i in range(n):
+        for j in range(m):
+            d = Z[i, j] - mean[j]
+            invstd[j] += d * d
+    for j in range(m):
+        var = invstd[j] / n
+        invstd[j] = 1.0 / math.sqrt(var + eps)
         if update_running and n > 1:
-            running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mu
+            running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mean[j]
             running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var * n / (n - 1)
+    for i in range(n):
+        for j in range(m):
+            xh = (Z[i, j] - mean[j]) * invstd[j]
+            Z[i, j] = xh
+            H[i, j] = gamma[j] * xh + beta[j]
 
 
 @kernel
 def batchnorm_inference_(Z, gamma, beta, H, running_mean, running_var, eps):
     """Inference forward with running statistics: OUT ``H`` (``Z`` unchanged)."""
     n, m = Z.shape
-    for j in range(m):
-        scale = gamma[j] / math.sqrt(running_var[j] + eps)
-        shift = beta[j] - running_mean[j] * scale
-        for i in range(n):
-            H[i, j] = Z[i, j] * scale + shift
+    for i in range(n):
+        for j in range(m):
+            scale = gamma[j] / math.sqrt(running_var[j] + eps)
+            H[i, j] = (Z[i, j] - running_mean[j]) * scale + beta[j]
 
 
 @kernel
@@ -67,14 +70,17 @@ def batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta, scale):
     """Backward: ``G`` INOUT (``dL/dh`` in, ``dL/dz`` out); OUT ``ggamma``, ``gbeta``
     (multiplied by ``scale``, the batch's ``1 / sum(sample_weight)``)."""
     n, m = G.shape
+    ggamma[:] = 0.0
+    gbeta[:] = 0.0
+    for i in range(n):
+        for j in range(m):
+            g = G[i, j]
+            gbeta[j] += g
+            ggamma[j] += g * xhat[i, j]
+    for i in range(n):
+        for j in range(m):
+            k = gamma[j] * invstd[j] / n
+            G[i, j] = k * (n * G[i, j] - gbeta[j] - xhat[i, j] * ggamma[j])
     for j in range(m):
-        sg = 0.0
-        sgx = 0.0
-        for i in range(n):
-            sg += G[i, j]
-            sgx += G[i, j] * xhat[i, j]
-        ggamma[j] = sgx * scale
-        gbeta[j] = sg * scale
-        k = gamma[j] * invstd[j] / n
-        for i in range(n):
-            G[i, j] = k * (n * G[i, j] - sg - xhat[i, j] * sgx)
+        ggamma[j] *= scale
+        gbeta[j] *= scale
