@@ -45,7 +45,7 @@ def test_dense_backward(benchmark, warm, layer):
 
 def test_activation_backward_relu(benchmark, warm, layer):
     args = (layer["D"], layer["Z"], layer["A"], ACTIVATION_CODES["relu"], layer["S"],
-            np.empty(0, np.float32), 1.0)
+            np.empty(0, np.float32))
     warm(activation_backward_, *args)
     benchmark(activation_backward_, *args)
 
@@ -67,7 +67,7 @@ def test_optimizer_step(benchmark, warm, rng, solver):
 def test_batchnorm_forward_and_backward(benchmark, warm, layer):
     Z0 = layer["A_prev"][:, :FAN_OUT].copy()
     gamma, beta = np.ones(FAN_OUT, np.float32), np.zeros(FAN_OUT, np.float32)
-    mean, invstd = np.empty_like(gamma), np.empty_like(gamma)
+    mean, invstd = np.empty(FAN_OUT), np.empty(FAN_OUT)  # float64, as in training
     rm, rv = np.zeros_like(gamma), np.ones_like(gamma)
     gg, gbt = np.empty_like(gamma), np.empty_like(gamma)
     Z, H, G = np.empty_like(Z0), np.empty_like(Z0), np.empty_like(Z0)
@@ -76,7 +76,7 @@ def test_batchnorm_forward_and_backward(benchmark, warm, layer):
         Z[...] = Z0
         normalization.batchnorm_train_(Z, gamma, beta, H, mean, invstd, rm, rv, 0.1, 1e-5, True)
         G[...] = layer["D"]
-        normalization.batchnorm_backward_(G, Z, gamma, invstd, gg, gbt, 1 / N)
+        normalization.batchnorm_backward_(G, Z, gamma, invstd, gg, gbt)
 
     warm(step)
     benchmark(step)

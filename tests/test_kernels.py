@@ -48,12 +48,12 @@ def test_activation_backward_matches_numpy(activation, dtype, rng):
         expected = G * ref.ACTIVATIONS[activation][1](H.astype(float), S1.astype(float))
         activations.activation_(H, A, code, S1)
         G_in = G.copy()
-        activations.activation_backward_(G, H, A, code, S1, gslope, 0.5)
+        activations.activation_backward_(G, H, A, code, S1, gslope)
         # d a / d slope = min(h, 0): the slope gradient sums it against dL/da
-        assert_allclose(gslope, 0.5 * (G_in.astype(float) * np.minimum(H, 0)).sum(axis=0),
+        assert_allclose(gslope, (G_in.astype(float) * np.minimum(H, 0)).sum(axis=0),
                         **TOL[dtype])
     else:
-        activations.activation_backward_(G, H, A, code, S, gslope, 0.5)
+        activations.activation_backward_(G, H, A, code, S, gslope)
     assert_allclose(G, expected, **TOL[dtype])
 
 
@@ -64,12 +64,15 @@ def test_dense_backward_with_l2_and_l1_matches_numpy(dtype, rng):
     D = rng.normal(size=(6, 3)).astype(dtype)
     gW = np.full_like(W, np.nan)
     gb = np.full(3, np.nan, dtype=dtype)
-    alpha, l1, scale = 0.3, 0.2, 1 / 6
+    alpha, l1, scale = 0.3, 0.2, 1 / 6  # D is already scaled: only penalties get scale
     sq, absolute = dense.dense_backward_(D, A_prev, W, gW, gb, alpha, l1, scale)
     assert_allclose(sq, (W.astype(float) ** 2).sum(), **TOL[dtype])
     assert_allclose(absolute, np.abs(W.astype(float)).sum(), **TOL[dtype])
-    assert_allclose(gW, (A_prev.T @ D + alpha * W + l1 * np.sign(W)) * scale, **TOL[dtype])
-    assert_allclose(gb, D.sum(axis=0) * scale, **TOL[dtype])
+    assert_allclose(gW, A_prev.T @ D + (alpha * W + l1 * np.sign(W)) * scale, **TOL[dtype])
+    assert_allclose(gb, D.sum(axis=0), **TOL[dtype])
+    gW2 = np.full_like(W, np.nan)
+    dense.dense_backward_(D, A_prev, W, gW2, gb, 0.0, 0.0, scale)  # no penalty: no pass
+    assert_allclose(gW2, A_prev.T @ D, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -123,10 +126,10 @@ def test_batchnorm_kernels_match_numpy(dtype, rng):
     G = rng.normal(size=(16, 5)).astype(dtype)
     dz_ref, dgamma_ref, dbeta_ref = ref.batchnorm_backward(G.astype(float), xhat_ref, gamma, var)
     ggamma, gbeta = np.empty(5, dtype), np.empty(5, dtype)
-    normalization.batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta, 0.25)
+    normalization.batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta)
     assert_allclose(G, dz_ref, **TOL[dtype])
-    assert_allclose(ggamma, 0.25 * dgamma_ref, **TOL[dtype])
-    assert_allclose(gbeta, 0.25 * dbeta_ref, **TOL[dtype])
+    assert_allclose(ggamma, dgamma_ref, **TOL[dtype])
+    assert_allclose(gbeta, dbeta_ref, **TOL[dtype])
     H_inf = np.empty_like(Z)
     normalization.batchnorm_inference_(Z, gamma, beta, H_inf, rm, rv, 1e-5)
     assert_allclose(H_inf, gamma * (Z - rm) / np.sqrt(rv + 1e-5) + beta, **TOL[dtype])

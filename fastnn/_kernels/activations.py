@@ -299,11 +299,11 @@ def activation_(H, A, code, S):
 
 
 @kernel
-def activation_backward_(G, H, A, code, S, gslope, scale):
+def activation_backward_(G, H, A, code, S, gslope):
     """``G *= f'(H)`` (INOUT G: ``dL/da`` in, ``dL/dh`` out).
 
     For PReLU, ``gslope`` (OUT) receives the slope gradient
-    ``scale * sum_i G_ij * min(H_ij, 0)`` (``d a / d s = min(h, 0)``).
+    ``sum_i G_ij * min(H_ij, 0)`` (``d a / d s = min(h, 0)``).
     """
     if code == PRELU:
         n, m = G.shape
@@ -312,8 +312,6 @@ def activation_backward_(G, H, A, code, S, gslope, scale):
             for j in range(m):
                 if H[i, j] < 0:
                     gslope[j] += G[i, j] * H[i, j]
-        for j in range(m):
-            gslope[j] *= scale
     if code == RELU:
         _backward_loop(G, H, A, RELU, S)
     elif code == LEAKY_RELU or code == PRELU or code == RRELU:

@@ -8,11 +8,12 @@ The activation passes themselves (``bias_activation_``, ``activation_``,
 ``activation_backward_``) live with the activations in :mod:`.activations`.
 
 Backward, for a batch with weights summing to ``sw_sum`` (``scale = 1 / sw_sum``),
-L2 strength ``alpha`` and L1 strength ``l1`` (``D`` is the layer's delta, already
-weighted per sample)::
+L2 strength ``alpha`` and L1 strength ``l1``; ``D`` is the layer's delta, already
+weighted per sample and multiplied by ``scale`` (the output delta is scaled once;
+backpropagation is linear, so every delta carries it)::
 
-    dW      = (a_prev.T @ D + alpha * W + l1 * sign(W)) * scale
-    db      = sum_rows(D) * scale
+    dW      = a_prev.T @ D + (alpha * W + l1 * sign(W)) * scale
+    db      = sum_rows(D)
     D_prev  = (D @ W.T) * f'(z_prev)
 """
 import numpy as np
@@ -68,11 +69,12 @@ def csr_weight_grad_(data, indices, indptr, rows, D, gW):
 
 @kernel
 def finish_param_grads_(D, W, gW, gb, alpha, l1, scale):
-    """Add the penalties and scale: ``gW = (gW + alpha W + l1 sign(W)) * scale``,
-    ``gb = sum_rows(D) * scale``.
+    """Add the penalties: ``gW += (alpha W + l1 sign(W)) * scale``; ``gb = sum_rows(D)``.
 
-    INOUT gW (holds ``a_prev.T @ D`` on entry); OUT gb. The loop runs in the
-    weights' dtype and skips the penalty sums when there is no penalty.
+    ``D`` is already scaled by ``scale = 1 / sum(sample_weight)`` (the output delta
+    is scaled once and backpropagation is linear), so ``gW = a_prev.T @ D`` needs
+    no pass of its own when there is no penalty. INOUT gW; OUT gb. The loop runs
+    in the weights' dtype.
 
     Returns
     -------
@@ -81,32 +83,28 @@ def finish_param_grads_(D, W, gW, gb, alpha, l1, scale):
         ``l1 == 0``), for the penalty terms of the loss.
     """
     dt = W.dtype.type
-    a, l1_, sc = dt(alpha), dt(l1), dt(scale)
+    a, l1_ = dt(alpha * scale), dt(l1 * scale)
     sq = 0.0
     absolute = 0.0
     fan_in, fan_out = W.shape
-    for i in range(fan_in):
-        if l1 > 0:
+    if l1 > 0:
+        for i in range(fan_in):
             for j in range(fan_out):
                 w = W[i, j]
                 sq += w * w
                 absolute += abs(w)
                 sign = dt(1.0) if w > 0 else (dt(-1.0) if w < 0 else dt(0.0))
-                gW[i, j] = (gW[i, j] + a * w + l1_ * sign) * sc
-        elif alpha > 0:
+                gW[i, j] += a * w + l1_ * sign
+    elif alpha > 0:
+        for i in range(fan_in):
             for j in range(fan_out):
                 w = W[i, j]
                 sq += w * w
-                gW[i, j] = (gW[i, j] + a * w) * sc
-        else:
-            for j in range(fan_out):
-                gW[i, j] *= sc
+                gW[i, j] += a * w
     gb[:] = 0.0
     for i in range(D.shape[0]):
         for j in range(fan_out):
             gb[j] += D[i, j]
-    for j in range(fan_out):
-        gb[j] *= sc
     return sq, absolute
 
 

@@ -191,7 +191,9 @@ def layer_output(work, wbase, layout, dropout, l, cap, n):
 def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buffers,
                     layout, dropout, hidden_code, hyper, work, wbase, stats, cap, scale,
                     seed, batch_index):
-    """Backward pass of a training batch whose output delta is in the ``D`` block.
+    """Backward pass of a training batch whose output delta is in the ``D`` block,
+    already multiplied by ``scale = 1 / sum(sample_weight)`` (so every delta and
+    gradient carries it; ``scale`` here only scales the penalties).
 
     Writes every gradient into ``grads`` (OUT) and every hidden delta into the
     workspace. Returns ``(sum(W ** 2), sum(|W|))`` over all layers.
@@ -222,12 +224,12 @@ def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buf
                 S = work_view(work, wbase, RB, layout, l, cap, n)
             p = layout[l, PSLOPE_OFF]
             gslope = grads[p : p + m] if p >= 0 else grads[0:0]
-            activation_backward_(D, pre, A, hidden_code, S, gslope, scale)
+            activation_backward_(D, pre, A, hidden_code, S, gslope)
             if g_off >= 0:
                 b_off = layout[l, BETA_OFF]
                 c = layout[l, COL_OFF]
                 batchnorm_backward_(D, Z, params[g_off : g_off + m], stats[1, c : c + m],
-                                    grads[g_off : g_off + m], grads[b_off : b_off + m], scale)
+                                    grads[g_off : g_off + m], grads[b_off : b_off + m])
         if l == 0:
             if sparse:
                 csr_weight_grad_(data, indices, indptr, rows, D, gW)
@@ -242,6 +244,17 @@ def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buf
         sq += s1
         absolute += s2
     return sq, absolute
+
+
+@kernel
+def scale_(D, scale):
+    """``D *= scale`` (INOUT D)."""
+    dt = D.dtype.type
+    s = dt(scale)
+    n, m = D.shape
+    for i in range(n):
+        for j in range(m):
+            D[i, j] *= s
 
 
 @kernel
@@ -347,6 +360,7 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
         D_out = work_view(work, wbase, DB, layout, n_layers - 1, batch_size, bs)
         output_activation_(out_code, A_out)
         loss_sum = loss_delta_(out_code, A_out, Yin, swin, D_out)
+        scale_(D_out, scale)
         sq, absolute = backward_batch_(Xin, data, indices, indptr, rows, sparse, params,
                                        grads, buffers, layout, dropout, hidden_code, hyper,
                                        work, wbase, stats, batch_size, scale, seed,

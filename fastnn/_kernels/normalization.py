@@ -66,9 +66,8 @@ def batchnorm_inference_(Z, gamma, beta, H, running_mean, running_var, eps):
 
 
 @kernel
-def batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta, scale):
-    """Backward: ``G`` INOUT (``dL/dh`` in, ``dL/dz`` out); OUT ``ggamma``, ``gbeta``
-    (multiplied by ``scale``, the batch's ``1 / sum(sample_weight)``)."""
+def batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta):
+    """Backward: ``G`` INOUT (``dL/dh`` in, ``dL/dz`` out); OUT ``ggamma``, ``gbeta``."""
     n, m = G.shape
     ggamma[:] = 0.0
     gbeta[:] = 0.0
@@ -81,6 +80,3 @@ def batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta, scale):
         for j in range(m):
             k = gamma[j] * invstd[j] / n
             G[i, j] = k * (n * G[i, j] - gbeta[j] - xhat[i, j] * ggamma[j])
-    for j in range(m):
-        ggamma[j] *= scale
-        gbeta[j] *= scale
