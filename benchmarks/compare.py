@@ -219,10 +219,12 @@ def format_table(rows, peak):
     header = ("| workload | framework | s/epoch | GFLOP/s | % GEMM peak | peer/fastnn | "
               "test metric | predict s | peak MB |")
     lines = [header, "|" + "---|" * 9]
-    base = {r["workload"]: r["seconds_per_epoch"] for r in rows if r["framework"] == "fastnn"}
+    base = {r["workload"]: r["seconds_per_epoch"] for r in rows
+            if r["framework"] == "fastnn" and "error" not in r}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r['framework']} | {r['error']} ||||||||")
+            lines.append(f"| {r['workload']} | {r['framework']} | skipped: {r['error']} "
+                         "| | | | | | |")
             continue
         ratio = ("" if r["framework"] == "fastnn" or r["workload"] not in base
                  else f"{r['seconds_per_epoch'] / base[r['workload']]:.1f}x")
