@@ -1,6 +1,5 @@
 """Estimator behaviour: targets, inputs, errors, state, and the MLP drop-in promise."""
 import pickle
-import warnings
 
 import numpy as np
 import pytest

@@ -320,7 +320,6 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
     """
     n = order.shape[0]
     n_layers = layout.shape[0]
-    n_out = layout[n_layers - 1, FAN_OUT]
     noise = hyper[INPUT_NOISE]
     total = 0.0
     first_loss = math.nan
