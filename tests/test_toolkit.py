@@ -360,3 +360,18 @@ def test_warm_start_rejects_a_changed_architecture(digits):
     clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=2, warm_start=True).fit(X_tr, y_tr)
     with pytest.raises(ValueError, match="does not match"):
         clf.set_params(batch_norm=True).fit(X_tr, y_tr)
+
+
+def test_pickle_round_trip_keeps_batch_norm_prelu_and_optimizer_state(digits):
+    import pickle
+
+    X_tr, X_te, y_tr, _ = digits
+    clf = DNNClassifier(hidden_layer_sizes=(32, 16), activation="prelu", batch_norm=True,
+                        dropout=0.2, solver="nadam", max_iter=3, random_state=0)
+    clf.fit(X_tr, y_tr)
+    clone = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(clone.predict_proba(X_te), clf.predict_proba(X_te))
+    assert_array_equal(clone._net.buffers, clf._net.buffers)  # running statistics
+    clf.partial_fit(X_tr, y_tr)
+    clone.partial_fit(X_tr, y_tr)  # same optimizer state and random stream
+    assert_array_equal(clone._net.params, clf._net.params)
