@@ -6,7 +6,16 @@ compilation.
 import numpy as np
 import scipy.sparse as sp
 
-from . import _inference_ext
+try:
+    from . import _inference_ext
+except ImportError as exc:  # an unbuilt source checkout shadowing the installed package
+    raise ImportError(
+        "fastnn's compiled extension (fastnn._inference_ext) is missing from "
+        f"{__file__.rsplit('/', 1)[0]}. This happens when Python imports an unbuilt source "
+        "checkout (for example `python -m fastnn` run from the repository root) instead "
+        "of the installed package. Build it in place with `pip install -e .`, or run "
+        "the `fastnn` command / Python from another directory."
+    ) from exc
 
 
 def as_csr_arrays(X):
