@@ -211,7 +211,7 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
             w[l] = <floating*> &w_view[0, 0]
             b[l] = <floating*> &b_view[0]
             sl[l] = NULL
-            if l < n_layers - 1:
+            if l < len(slopes):
                 s_view = slopes[l]
                 if s_view.shape[0] != w_view.shape[1]:
                     raise ValueError(f"slopes[{l}] must have one entry per unit.")
@@ -257,7 +257,7 @@ cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
                     gemm_rowmajor(False, False, <floating> 1.0, src, fan_in[l],
                                   w[l], fan_out[l], <floating> 0.0, dst,
                                   <int> rows, fan_out[l], fan_in[l])
-            if l == n_layers - 1:
+            if l == n_layers - 1 and out_code >= 0:
                 bias_output(dst, b[l], rows, fan_out[l], out_code)
             else:
                 bias_activate(dst, b[l], sl[l], rows, fan_out[l], hidden_code)
@@ -281,7 +281,9 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         For each hidden layer, the negative-side slope of each unit (used by the
         leaky ReLU family, ignored otherwise).
     hidden_code, out_code : int
-        Activation codes from ``fastnn._codes``.
+        Activation codes (``fastnn._kernels.activations`` / ``.losses``). An
+        ``out_code`` of -1 treats the last layer given as a hidden layer (its
+        activations are returned: embeddings), which needs its entry in ``slopes``.
     chunk : int, default=4096
         Rows processed at a time.
 

@@ -15,9 +15,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "DNNClassifier": "fastnn._classifier",
     "DNNRegressor": "fastnn._regressor",
+    "load": "fastnn._persistence",
 }
 
-__all__ = ["DNNClassifier", "DNNRegressor", "__version__"]
+__all__ = ["DNNClassifier", "DNNRegressor", "load", "__version__"]
 
 
 def __getattr__(name):

@@ -626,6 +626,68 @@ class BaseDNN(BaseEstimator, ABC):
             lambda: self._fit(X, y, sample_weight, incremental=False, X_val=X_val, y_val=y_val)
         )
 
+    def save(self, path):
+        """Save the fitted model in fastnn's safe native format (no pickle inside).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file. Read it back with :func:`fastnn.load`.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    def summary(self, print_summary=False):
+        """Layers, output shapes, activations and parameter counts.
+
+        Parameters
+        ----------
+        print_summary : bool, default=False
+            Also print the table.
+
+        Returns
+        -------
+        ModelSummary
+            ``rows`` (one dict per layer), ``total_params``, ``trainable_params``;
+            ``str()`` renders the table.
+        """
+        from ._summary import ModelSummary
+
+        net = self._fitted_net()
+        rows = [dict(row, trainable=True) for row in net.summary_rows()]
+        table = ModelSummary(rows, net.layer_units[0])
+        if print_summary:
+            print(table)
+        return table
+
+    def hidden_activations(self, X, layer=-1):
+        """Activations of a hidden layer (after its batch norm and activation),
+        computed by the compiled inference path: embeddings for reuse.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        layer : int, default=-1
+            Hidden layer index, 0-based; negative values count from the last
+            hidden layer.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, hidden_layer_sizes[layer])
+        """
+        net = self._fitted_net()
+        n_hidden = net.n_layers - 1
+        if n_hidden == 0 or not -n_hidden <= layer < n_hidden:
+            raise ValueError(
+                f"layer={layer} is not a hidden layer index: this network has {n_hidden} "
+                f"hidden layers (valid indices {-n_hidden} to {n_hidden - 1})."
+            )
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                          dtype=net.dtype, order="C")
+        return net.forward(X, hidden_layer=layer % n_hidden)
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(

@@ -267,21 +267,45 @@ class Network:
             slopes.append(slope if slope is not None else self.part(l, SLOPE_OFF))
         return coefs, intercepts, slopes
 
-    def forward(self, X):
+    def forward(self, X, hidden_layer=None):
         """Output activations for validated input (compiled inference path).
 
         Parameters
         ----------
         X : ndarray or scipy.sparse.csr_matrix
             Input in this network's dtype (C-contiguous if dense).
+        hidden_layer : int or None, default=None
+            Stop after this hidden layer (0-based) and return its activations.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_outputs)
+        ndarray of shape (n_samples, n_outputs) or (n_samples, units of the layer)
         """
         coefs, intercepts, slopes = self.inference_layers()
-        return _inference.forward(X, coefs, intercepts, slopes, self.hidden_code,
-                                  self.out_code)
+        if hidden_layer is None:
+            return _inference.forward(X, coefs, intercepts, slopes, self.hidden_code,
+                                      self.out_code)
+        k = hidden_layer + 1
+        return _inference.forward(X, coefs[:k], intercepts[:k], slopes[:k], self.hidden_code,
+                                  -1)
+
+    def summary_rows(self):
+        """One dict per layer: name, kind, output shape, activation, parameter count."""
+        rows = []
+        for l in range(self.n_layers):
+            fan_in, fan_out = self.layout[l, FAN_IN], self.layout[l, FAN_OUT]
+            hidden = l < self.n_layers - 1
+            rows.append(dict(layer=f"dense_{l}", kind="dense", output_shape=(None, int(fan_out)),
+                             activation="linear" if (hidden and self.batch_norm) else (
+                                 self.hidden_activation if hidden else self.out_activation),
+                             params=int((fan_in + 1) * fan_out)))
+            if hidden and self.batch_norm:
+                rows.append(dict(layer=f"batch_norm_{l}", kind="batch_norm",
+                                 output_shape=(None, int(fan_out)),
+                                 activation=self.hidden_activation, params=int(2 * fan_out)))
+            if hidden and self.layout[l, PSLOPE_OFF] >= 0:
+                rows[-1]["params"] += int(fan_out)  # the learned PReLU slopes
+        return rows
 
     def config(self):
         """What must match for a warm start to reuse this network."""

@@ -10,3 +10,8 @@ class DivergenceError(ValueError, FloatingPointError):
     features or targets, or missing gradient clipping (``clip_norm`` /
     ``clip_value``).
     """
+
+
+class ModelFileError(ValueError):
+    """A saved model file cannot be read: missing, truncated, corrupt, or written by
+    a newer fastnn. The message names the file and the problem."""

@@ -1,0 +1,193 @@
+"""The safe native format (save / load), model summary and hidden activations."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_multilabel_classification
+
+import fastnn
+from fastnn import DNNClassifier, DNNRegressor
+from fastnn.exceptions import ModelFileError
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+MODELS = {
+    "classifier-strings": lambda X, y: DNNClassifier(hidden_layer_sizes=(16,), max_iter=3,
+                                                     random_state=0).fit(
+        X, np.array(list("abcdefghij"))[y]),
+    "bn-prelu-dropout": lambda X, y: DNNClassifier(
+        hidden_layer_sizes=(32, 16), activation="prelu", batch_norm=True, dropout=0.2,
+        solver="nadam", max_iter=3, random_state=0).fit(X, y),
+    "lbfgs-float64": lambda X, y: DNNClassifier(hidden_layer_sizes=(8,), solver="lbfgs",
+                                                dtype="float64", max_iter=20,
+                                                random_state=0).fit(X, y),
+    "regressor": lambda X, y: DNNRegressor(hidden_layer_sizes=(16,), max_iter=3,
+                                           random_state=0).fit(X, y.astype(float)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_round_trip_predicts_bit_identically(name, digits, tmp_path):
+    X, y = digits
+    model = MODELS[name](X, y)
+    path = tmp_path / "model.fastnn"
+    model.save(path)
+    loaded = fastnn.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    predict = loaded.predict_proba if hasattr(loaded, "predict_proba") else loaded.predict
+    reference = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    assert_array_equal(predict(X), reference(X))
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    for attr in ["n_iter_", "t_", "loss_", "n_layers_", "out_activation_", "n_features_in_"]:
+        assert getattr(loaded, attr) == getattr(model, attr), attr
+    if hasattr(model, "classes_"):
+        assert_array_equal(loaded.classes_, model.classes_)
+    with np.load(path, allow_pickle=False) as npz:  # no pickle inside
+        assert all(npz[f].dtype != object for f in npz.files)
+
+
+def test_loaded_model_continues_training_identically(digits, tmp_path):
+    X, y = digits
+    model = MODELS["bn-prelu-dropout"](X, y)
+    model.save(tmp_path / "m.fastnn")
+    loaded = fastnn.load(tmp_path / "m.fastnn")
+    model.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    assert_array_equal(loaded._net.params, model._net.params)
+
+
+def test_multilabel_and_feature_names_survive(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, Y = make_multilabel_classification(200, 6, n_classes=3, random_state=0)
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    model = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(df, Y)
+    model.save(tmp_path / "m.fastnn")
+    loaded = fastnn.load(tmp_path / "m.fastnn")
+    assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
+    assert_array_equal(loaded.predict(df), model.predict(df))
+
+
+def _saved(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "m.fastnn"
+    MODELS["classifier-strings"](X, y).save(path)
+    return path
+
+
+def test_missing_truncated_and_foreign_files_raise_clear_errors(digits, tmp_path):
+    path = _saved(digits, tmp_path)
+    with pytest.raises(ModelFileError, match="nope.fastnn"):
+        fastnn.load(tmp_path / "nope.fastnn")
+    truncated = tmp_path / "truncated.fastnn"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="truncated.fastnn.*truncated"):
+        fastnn.load(truncated)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match="notes.txt"):
+        fastnn.load(text)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.arange(3))
+    with pytest.raises(ModelFileError, match="not a fastnn model"):
+        fastnn.load(other)
+
+
+def _rewrite(path, out, change_meta=None, change_params=None):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {f: npz[f] for f in npz.files}
+    meta = json.loads(bytes(arrays.pop("meta")).decode())
+    if change_meta:
+        change_meta(meta)
+    if change_params:
+        arrays["params"] = change_params(arrays["params"].copy())
+    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(out, "wb") as fh:  # a handle: np.savez would append .npz to a path
+        np.savez(fh, meta=blob, **arrays)
+    return out
+
+
+def test_corrupt_and_newer_files_raise_clear_errors(digits, tmp_path):
+    path = _saved(digits, tmp_path)
+
+    def flip(p):
+        p[3] += 1.0
+        return p
+
+    corrupt = _rewrite(path, tmp_path / "corrupt.fastnn", change_params=flip)
+    with pytest.raises(ModelFileError, match="corrupt.fastnn.*checksum"):
+        fastnn.load(corrupt)
+    newer = _rewrite(path, tmp_path / "newer.fastnn",
+                     change_meta=lambda m: m.update(format_version=99))
+    with pytest.raises(ModelFileError, match="newer.fastnn.*version 99.*upgrade"):
+        fastnn.load(newer)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 3] ^= 0xFF  # a flipped byte inside the archive
+    damaged = tmp_path / "damaged.fastnn"
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match="damaged.fastnn"):
+        fastnn.load(damaged)
+
+
+def test_save_needs_a_fitted_model(tmp_path):
+    with pytest.raises(AttributeError, match="not fitted"):
+        DNNClassifier().save(tmp_path / "m.fastnn")
+
+
+def test_load_and_predict_in_a_fresh_process_compiles_nothing(digits, tmp_path):
+    path = _saved(digits, tmp_path)
+    X, _ = digits
+    script = textwrap.dedent(f"""
+        import gc, warnings, numpy as np
+        import numba.core.registry as registry
+        warnings.simplefilter("ignore")
+        import fastnn
+        model = fastnn.load({str(path)!r})
+        print(model.predict(np.asarray({X[:4].tolist()!r})).tolist())
+        compiled = [d.py_func.__qualname__ for d in gc.get_objects()
+                    if isinstance(d, registry.CPUDispatcher) and d.signatures]
+        print("COMPILED", compiled)
+    """)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert "COMPILED []" in res.stdout
+
+
+def test_summary_counts_every_parameter(digits, capsys):
+    X, y = digits
+    model = MODELS["bn-prelu-dropout"](X, y)
+    table = model.summary()
+    assert table.total_params == model._net.n_params == table.trainable_params
+    kinds = [r["kind"] for r in table.rows]
+    assert kinds == ["dense", "batch_norm", "dense", "batch_norm", "dense"]
+    assert table.rows[0]["params"] == (64 + 1) * 32
+    assert table.rows[-1]["output_shape"] == (None, 10)
+    assert capsys.readouterr().out == ""
+    model.summary(print_summary=True)
+    out = capsys.readouterr().out
+    assert "batch_norm_1" in out and f"{table.total_params:,}" in out
+
+
+def test_hidden_activations_are_the_forward_pass_of_the_hidden_layers(digits):
+    X, y = digits
+    model = DNNClassifier(hidden_layer_sizes=(12, 7), max_iter=3, random_state=0).fit(X, y)
+    h0 = np.maximum(X @ model.coefs_[0] + model.intercepts_[0], 0)
+    h1 = np.maximum(h0 @ model.coefs_[1] + model.intercepts_[1], 0)
+    assert_allclose(model.hidden_activations(X, layer=0), h0, rtol=1e-4, atol=1e-5)
+    assert_allclose(model.hidden_activations(X), h1, rtol=1e-4, atol=1e-5)
+    assert_allclose(model.hidden_activations(X, layer=-2), h0, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="not a hidden layer index"):
+        model.hidden_activations(X, layer=2)
+    bn = MODELS["bn-prelu-dropout"](X, y)
+    assert bn.hidden_activations(X[:5]).shape == (5, 16)
