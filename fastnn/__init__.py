@@ -16,9 +16,10 @@ _LAZY = {
     "DNNClassifier": "fastnn._classifier",
     "DNNRegressor": "fastnn._regressor",
     "load": "fastnn._persistence",
+    "SKOPS_TRUSTED_TYPES": "fastnn._persistence",
 }
 
-__all__ = ["DNNClassifier", "DNNRegressor", "load", "__version__"]
+__all__ = ["DNNClassifier", "DNNRegressor", "load", "SKOPS_TRUSTED_TYPES", "__version__"]
 
 
 def __getattr__(name):

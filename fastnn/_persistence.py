@@ -26,6 +26,16 @@ from ._network import Network
 from .exceptions import ModelFileError
 
 FORMAT_VERSION = 1
+#: Types to pass as ``trusted`` to ``skops.io.load`` for a fastnn estimator
+#: (scikit-learn's own types, such as LabelBinarizer, are trusted by skops already).
+SKOPS_TRUSTED_TYPES = [
+    "fastnn._classifier.DNNClassifier",
+    "fastnn._regressor.DNNRegressor",
+    "fastnn._network.Network",
+    "fastnn._solvers.MinibatchTrainer",
+    "fastnn._solvers.Regularization",
+    "numpy.dtype",
+]
 _ARRAYS = ("params", "buffers", "layout", "opt_state")
 _FITTED = ("n_features_in_", "n_iter_", "t_", "n_outputs_", "n_layers_", "out_activation_",
            "loss_", "best_loss_", "loss_curve_", "validation_scores_",

@@ -191,3 +191,18 @@ def test_hidden_activations_are_the_forward_pass_of_the_hidden_layers(digits):
         model.hidden_activations(X, layer=2)
     bn = MODELS["bn-prelu-dropout"](X, y)
     assert bn.hidden_activations(X[:5]).shape == (5, 16)
+
+
+@pytest.mark.parametrize("name", ["bn-prelu-dropout", "regressor"])
+def test_skops_round_trip_with_the_documented_trusted_types(name, digits, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = digits
+    model = MODELS[name](X, y)
+    path = tmp_path / "m.skops"
+    sio.dump(model, path)
+    assert set(sio.get_untrusted_types(file=path)) <= set(fastnn.SKOPS_TRUSTED_TYPES)
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.load(path)
+    loaded = sio.load(path, trusted=fastnn.SKOPS_TRUSTED_TYPES)
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert np.shares_memory(loaded.coefs_[0], loaded._net.params)
