@@ -6,6 +6,7 @@ warm start, builds a :class:`~fastnn._network.Network`, and hands the work to
 keeps scikit-learn's bookkeeping (loss curve, early stopping, schedules) and
 fastnn's (history, callbacks, divergence).
 """
+import os
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -101,6 +102,7 @@ class BaseDNN(BaseEstimator, ABC):
         "lr_decay": [None, Interval(Real, 0, 1, closed="right")],
         "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list, tuple],
+        "init_from": "no_validation",  # None, a fitted fastnn estimator or a saved file
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
@@ -111,7 +113,7 @@ class BaseDNN(BaseEstimator, ABC):
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
         beta_1, beta_2, epsilon, n_iter_no_change, max_fun, weight_init, batch_norm,
         batch_norm_momentum, dropout, l1, max_norm, clip_norm, clip_value, input_noise,
-        rho, weight_decay, lr_decay, lr_step_epochs, callbacks, dtype,
+        rho, weight_decay, lr_decay, lr_step_epochs, callbacks, init_from, dtype,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -151,6 +153,7 @@ class BaseDNN(BaseEstimator, ABC):
         self.lr_decay = lr_decay
         self.lr_step_epochs = lr_step_epochs
         self.callbacks = callbacks
+        self.init_from = init_from
         self.dtype = dtype
 
     # ------------------------------------------------------------------ views
@@ -306,6 +309,8 @@ class BaseDNN(BaseEstimator, ABC):
         self._net = Network(layer_units, self.activation, self.out_activation_, dtype,
                             batch_norm=self.batch_norm)
         self._net.initialize(self.weight_init, self._random_state)
+        if self.init_from is not None:
+            self._copy_from_source()
         self.__dict__.pop("_trainer", None)
         self.history_ = {key: [] for key in HISTORY_KEYS}
         self.validation_loss_curve_ = []
@@ -321,6 +326,42 @@ class BaseDNN(BaseEstimator, ABC):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
+
+    def _source_network(self):
+        """The network ``init_from`` points to (a fitted estimator or a saved file)."""
+        source = self.init_from
+        if isinstance(source, BaseDNN):
+            if "_net" not in source.__dict__:
+                raise ValueError(
+                    "init_from is an unfitted estimator. Pass a fitted fastnn estimator or "
+                    "the path of a saved model (est.save(path)); inside GridSearchCV, which "
+                    "clones estimator-valued parameters into unfitted copies, use a path."
+                )
+            return source._net
+        if isinstance(source, (str, os.PathLike)):
+            from ._persistence import load
+
+            return load(source)._net
+        raise ValueError(
+            f"init_from must be None, a fitted fastnn estimator or the path of a saved "
+            f"model, got {type(source).__name__}."
+        )
+
+    def _copy_from_source(self):
+        source = self._source_network()
+        if source.layer_units[0] != self._net.layer_units[0]:
+            raise ValueError(
+                f"init_from has {source.layer_units[0]} input features but X has "
+                f"{self._net.layer_units[0]}: transfer needs the same inputs."
+            )
+        copied = self._net.copy_hidden_layers_from(source)
+        shapes = [tuple(int(v) for v in self._net.coefs[l].shape) for l in copied]
+        warnings.warn(
+            f"init_from: copied hidden layers {copied} (weight shapes {shapes}) from the "
+            f"source network {source.layer_units}; the other layers, including the "
+            "output layer, start from weight_init.",
+            UserWarning,
+        )
 
     def _fit_lbfgs(self, data, reg, val):
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1

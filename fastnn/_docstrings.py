@@ -174,6 +174,15 @@ callbacks : list of callable or None, default=None
     ``epoch_info`` a dict of ``epoch, loss, val_loss, val_score,
     learning_rate, epoch_time``; returning True stops training.
 
+init_from : estimator, str, path-like or None, default=None
+    Transfer learning: a fitted fastnn estimator or the path of a saved model
+    (``est.save(path)``). At the start of a fresh fit, the hidden layers whose
+    shapes match are copied from it (from the input side, stopping at the first
+    mismatch; batch-norm statistics and PReLU slopes too) and a warning says
+    which; the output layer is built fresh for the new target. The input width
+    must match. Inside ``GridSearchCV`` pass a path: estimator-valued parameters
+    are cloned unfitted.
+
 dtype : {'float32', 'float64'}, default='float32'
     Compute dtype of the parameters and of every kernel. Input of any real
     dtype is converted once to it.

@@ -307,6 +307,28 @@ class Network:
                 rows[-1]["params"] += int(fan_out)  # the learned PReLU slopes
         return rows
 
+    def copy_hidden_layers_from(self, source):
+        """Copy the leading hidden layers whose shapes match ``source``'s.
+
+        Weights, biases and, where both networks have them, batch-norm scale, shift
+        and running statistics and PReLU slopes are copied layer by layer from the
+        input side, stopping at the first hidden layer whose ``(fan_in, fan_out)``
+        differs (later layers see different inputs). The output layer is never
+        copied. Returns the indices of the copied layers.
+        """
+        copied = []
+        for l in range(min(self.n_layers, source.n_layers) - 1):
+            if tuple(self.layout[l, [FAN_IN, FAN_OUT]]) != tuple(source.layout[l, [FAN_IN, FAN_OUT]]):
+                break
+            self.coefs[l][...] = source.coefs[l]
+            self.intercepts[l][...] = source.intercepts[l]
+            for column in (GAMMA_OFF, BETA_OFF, MEAN_OFF, VAR_OFF, PSLOPE_OFF):
+                mine, theirs = self.part(l, column), source.part(l, column)
+                if mine is not None and theirs is not None:
+                    mine[...] = theirs
+            copied.append(l)
+        return copied
+
     def config(self):
         """What must match for a warm start to reuse this network."""
         return (self.layer_units, self.hidden_activation, self.out_activation,

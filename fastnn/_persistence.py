@@ -16,6 +16,7 @@ and rebuilds the estimator without compiling anything.
 import hashlib
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -97,11 +98,14 @@ def save(est, path):
     Notes
     -----
     ``callbacks`` are not saved (they are code); a ``RandomState`` instance as
-    ``random_state`` is saved as None.
+    ``random_state``, or an estimator as ``init_from``, is saved as None (a path
+    given as ``init_from`` is kept).
     """
     net = est._fitted_net()
     params = est.get_params()
     params["callbacks"] = None
+    init_from = params.get("init_from")
+    params["init_from"] = str(init_from) if isinstance(init_from, (str, os.PathLike)) else None
     if not (params["random_state"] is None or isinstance(params["random_state"], int)):
         params["random_state"] = None
     fitted = {name: getattr(est, name) for name in _FITTED if name in est.__dict__}

@@ -206,3 +206,55 @@ def test_skops_round_trip_with_the_documented_trusted_types(name, digits, tmp_pa
     loaded = sio.load(path, trusted=fastnn.SKOPS_TRUSTED_TYPES)
     assert_array_equal(loaded.predict(X), model.predict(X))
     assert np.shares_memory(loaded.coefs_[0], loaded._net.params)
+
+
+def _frozen_fit(**params):
+    """A fit whose update is below float32 resolution: the weights stay as they start."""
+    return DNNClassifier(solver="sgd", learning_rate_init=1e-30, momentum=0.0, max_iter=1,
+                         random_state=1, **params)
+
+
+@pytest.mark.parametrize("as_path", [False, True])
+def test_init_from_copies_matching_hidden_layers_and_says_so(as_path, digits, tmp_path):
+    X, y = digits
+    source = DNNClassifier(hidden_layer_sizes=(32, 16), activation="prelu", batch_norm=True,
+                           max_iter=3, random_state=0).fit(X, y)
+    init_from = source
+    if as_path:
+        init_from = tmp_path / "source.fastnn"
+        source.save(init_from)
+    y_new = (y > 4).astype(int)  # a different task: binary, one output
+    with pytest.warns(UserWarning, match=r"copied hidden layers \[0, 1\]"):
+        model = _frozen_fit(hidden_layer_sizes=(32, 16), activation="prelu", batch_norm=True,
+                            init_from=init_from).fit(X, y_new)
+    for l in range(2):
+        assert_array_equal(model.coefs_[l], source.coefs_[l])
+        assert_array_equal(model.intercepts_[l], source.intercepts_[l])
+        for column in (4, 5, 6):  # gamma, beta, PReLU slopes
+            assert_array_equal(model._net.part(l, column), source._net.part(l, column))
+    assert model.coefs_[2].shape == (16, 1)  # the output layer is new
+    if as_path:
+        model.save(tmp_path / "new.fastnn")
+        assert fastnn.load(tmp_path / "new.fastnn").init_from == str(init_from)
+
+
+def test_init_from_stops_at_the_first_mismatched_layer(digits):
+    X, y = digits
+    source = DNNClassifier(hidden_layer_sizes=(32, 16), max_iter=2, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match=r"copied hidden layers \[0\]"):
+        model = _frozen_fit(hidden_layer_sizes=(32, 8), init_from=source).fit(X, y)
+    assert_array_equal(model.coefs_[0], source.coefs_[0])
+    assert not np.allclose(model.coefs_[1][:, :8], source.coefs_[1][:, :8])
+
+
+def test_init_from_errors(digits, tmp_path):
+    X, y = digits
+    source = DNNClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="input features"):
+        DNNClassifier(hidden_layer_sizes=(8,), init_from=source).fit(X[:, :10], y)
+    with pytest.raises(ValueError, match="unfitted estimator.*path"):
+        DNNClassifier(init_from=DNNClassifier()).fit(X, y)
+    with pytest.raises(ModelFileError, match="missing.fastnn"):
+        DNNClassifier(init_from=tmp_path / "missing.fastnn").fit(X, y)
+    with pytest.raises(ValueError, match="init_from must be"):
+        DNNClassifier(init_from=42).fit(X, y)
