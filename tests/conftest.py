@@ -1,3 +1,7 @@
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -27,3 +31,21 @@ def make_targets(out, n, k, rng, dtype):
     if out == "exp":
         return rng.poisson(2.0, (n, k)).astype(dtype)
     return rng.normal(size=(n, k)).astype(dtype)
+
+
+def run_and_list_compiled(body):
+    """Run ``body`` in a fresh Python process, then print ``COMPILED [...]``: the
+    Numba dispatchers that compiled or loaded a signature there. Returns stdout."""
+    script = textwrap.dedent("""
+        import gc, warnings, numpy as np
+        import numba.core.registry as registry
+        warnings.simplefilter("ignore")
+        import fastnn
+    """) + textwrap.dedent(body) + textwrap.dedent("""
+        compiled = [d.py_func.__qualname__ for d in gc.get_objects()
+                    if isinstance(d, registry.CPUDispatcher) and d.signatures]
+        print("COMPILED", compiled)
+    """)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    return res.stdout

@@ -2,12 +2,11 @@
 import pickle
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import make_network
+from conftest import make_network, run_and_list_compiled
 from numpy.testing import assert_allclose
 
 import reference as ref
@@ -151,20 +150,11 @@ def test_predict_in_fresh_process_compiles_nothing(tmp_path):
     clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(clf))
-    script = textwrap.dedent(f"""
-        import pickle, warnings, numpy as np
-        import numba.core.registry as registry
-        warnings.simplefilter("ignore")
-        import fastnn
+    stdout = run_and_list_compiled(f"""
+        import pickle
         clf = pickle.loads(open({str(path)!r}, "rb").read())
         X = np.asarray({X[:5].tolist()!r})
         print(clf.predict(X).tolist(), clf.predict_proba(X).shape)
-        import gc
-        compiled = [d.py_func.__qualname__ for d in gc.get_objects()
-                    if isinstance(d, registry.CPUDispatcher) and d.signatures]
-        print("COMPILED", compiled)
     """)
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
-    assert "COMPILED []" in res.stdout
-    assert str(clf.predict(X[:5]).tolist()) in res.stdout
+    assert "COMPILED []" in stdout
+    assert str(clf.predict(X[:5]).tolist()) in stdout

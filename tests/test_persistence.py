@@ -1,12 +1,10 @@
 """The safe native format (save / load), model summary and hidden activations."""
 import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from conftest import run_and_list_compiled
 from sklearn.datasets import load_digits, make_multilabel_classification
 
 import fastnn
@@ -148,20 +146,11 @@ def test_save_needs_a_fitted_model(tmp_path):
 def test_load_and_predict_in_a_fresh_process_compiles_nothing(digits, tmp_path):
     path = _saved(digits, tmp_path)
     X, _ = digits
-    script = textwrap.dedent(f"""
-        import gc, warnings, numpy as np
-        import numba.core.registry as registry
-        warnings.simplefilter("ignore")
-        import fastnn
+    stdout = run_and_list_compiled(f"""
         model = fastnn.load({str(path)!r})
         print(model.predict(np.asarray({X[:4].tolist()!r})).tolist())
-        compiled = [d.py_func.__qualname__ for d in gc.get_objects()
-                    if isinstance(d, registry.CPUDispatcher) and d.signatures]
-        print("COMPILED", compiled)
     """)
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
-    assert "COMPILED []" in res.stdout
+    assert "COMPILED []" in stdout
 
 
 def test_summary_counts_every_parameter(digits, capsys):

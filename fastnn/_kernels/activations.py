@@ -53,8 +53,6 @@ ACTIVATION_CODES = {
     "gelu": GELU,
     "silu": SILU,
 }
-#: Codes whose negative side is a slope ``s``: z if z > 0 else s * z.
-SLOPED = frozenset({LEAKY_RELU, PRELU, RRELU})
 LEAKY_SLOPE = 0.01
 PRELU_INIT = 0.25
 RRELU_LOWER, RRELU_UPPER = 1.0 / 8.0, 1.0 / 3.0
