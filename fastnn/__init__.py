@@ -18,12 +18,13 @@ _LAZY = {
     "load": "fastnn._persistence",
     "SKOPS_TRUSTED_TYPES": "fastnn._persistence",
     "to_onnx": "fastnn._onnx",
+    "register_onnx_converters": "fastnn._onnx",
     "plot_history": "fastnn._plotting",
     "warmup": "fastnn._warmup",
 }
 
 __all__ = ["DNNClassifier", "DNNRegressor", "load", "SKOPS_TRUSTED_TYPES", "to_onnx",
-           "plot_history", "warmup", "__version__"]
+           "register_onnx_converters", "plot_history", "warmup", "__version__"]
 
 
 def __getattr__(name):
