@@ -28,6 +28,7 @@ from ._network import WEIGHT_INITS, Network
 from ._progress import EpochReporter
 from ._schedules import ADAPTIVE_MIN_LR, SCHEDULES, scheduled_learning_rate
 from ._solvers import MinibatchTrainer, Regularization, TrainData, fit_lbfgs, output_loss
+from ._threads import limit_threads
 from .exceptions import DivergenceError
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZER_CODES)
@@ -103,6 +104,8 @@ class BaseDNN(BaseEstimator, ABC):
         "lr_step_epochs": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list, tuple],
         "init_from": "no_validation",  # None, a fitted fastnn estimator or a saved file
+        "freeze_layers": [None, Interval(Integral, 0, None, closed="left"), tuple, list],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
@@ -113,7 +116,8 @@ class BaseDNN(BaseEstimator, ABC):
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
         beta_1, beta_2, epsilon, n_iter_no_change, max_fun, weight_init, batch_norm,
         batch_norm_momentum, dropout, l1, max_norm, clip_norm, clip_value, input_noise,
-        rho, weight_decay, lr_decay, lr_step_epochs, callbacks, init_from, dtype,
+        rho, weight_decay, lr_decay, lr_step_epochs, callbacks, init_from, freeze_layers,
+        n_threads, dtype,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -154,6 +158,8 @@ class BaseDNN(BaseEstimator, ABC):
         self.lr_step_epochs = lr_step_epochs
         self.callbacks = callbacks
         self.init_from = init_from
+        self.freeze_layers = freeze_layers
+        self.n_threads = n_threads
         self.dtype = dtype
 
     # ------------------------------------------------------------------ views
@@ -215,11 +221,41 @@ class BaseDNN(BaseEstimator, ABC):
         if any(not 0.0 <= r < 1.0 for r in rates):
             raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
         return Regularization(
-            dropout=tuple(rates), alpha=self.alpha, l1=self.l1,
+            dropout=tuple(rates), frozen=self._frozen_layers(n_hidden),
+            alpha=self.alpha, l1=self.l1,
             max_norm=self.max_norm or 0.0, clip_norm=self.clip_norm or 0.0,
             clip_value=self.clip_value or 0.0, input_noise=self.input_noise,
             batch_norm_momentum=self.batch_norm_momentum,
         )
+
+    def _frozen_layers(self, n_hidden):
+        """``freeze_layers`` as a sorted tuple of hidden-layer indices (validated)."""
+        spec = self.freeze_layers
+        if spec is None:
+            return ()
+        if isinstance(spec, Integral):
+            if spec > n_hidden:
+                raise ValueError(
+                    f"freeze_layers={spec} freezes more hidden layers than the network has "
+                    f"({n_hidden}); use at most {n_hidden} (all hidden layers: only the "
+                    "output layer trains)."
+                )
+            return tuple(range(spec))
+        indices = []
+        for item in spec:
+            if isinstance(item, bool) or not isinstance(item, Integral):
+                raise ValueError(
+                    f"freeze_layers must be an int or a tuple of hidden-layer indices, got "
+                    f"{spec!r}."
+                )
+            if not -n_hidden <= item < n_hidden:
+                raise ValueError(
+                    f"freeze_layers index {item} is not a hidden layer: this network has "
+                    f"{n_hidden} hidden layers (valid indices {-n_hidden} to {n_hidden - 1}); "
+                    "the output layer always trains."
+                )
+            indices.append(int(item) % n_hidden)
+        return tuple(sorted(set(indices)))
 
     def _transaction(self, fit_call):
         """Run ``fit_call``; on an error restore the estimator exactly as it was.
@@ -233,7 +269,7 @@ class BaseDNN(BaseEstimator, ABC):
         net = self.__dict__.get("_net")
         saved_net = None if net is None else (net.params.copy(), net.buffers.copy())
         trainer = self.__dict__.get("_trainer")
-        saved_opt = None if trainer is None else (trainer.state.copy(), trainer.step,
+        saved_opt = None if trainer is None else (dict(trainer.__dict__), trainer.state.copy(),
                                                    trainer.hyper.copy())
         try:
             return fit_call()
@@ -248,11 +284,18 @@ class BaseDNN(BaseEstimator, ABC):
             if net is not None:
                 net.params[:], net.buffers[:] = saved_net
             if trainer is not None:
-                trainer.state[...], trainer.step, trainer.hyper[...] = saved_opt
+                attributes, opt_state, hyper = saved_opt
+                trainer.__dict__.clear()
+                trainer.__dict__.update(attributes)
+                trainer.state[...], trainer.hyper[...] = opt_state, hyper
             raise
 
     # --------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight=None, incremental=False, X_val=None, y_val=None):
+        with limit_threads(self.n_threads):
+            return self._fit_within_limits(X, y, sample_weight, incremental, X_val, y_val)
+
+    def _fit_within_limits(self, X, y, sample_weight, incremental, X_val, y_val):
         hidden = self._hidden_sizes()
         reg = self._regularization(len(hidden))
         first_pass = "_net" not in self.__dict__ or (not self.warm_start and not incremental)
@@ -428,6 +471,8 @@ class BaseDNN(BaseEstimator, ABC):
     def _fit_stochastic(self, data, incremental, reg, val):
         if not incremental or "_trainer" not in self.__dict__:
             self._trainer = self._make_trainer(reg)
+        else:
+            self._trainer.refreeze(reg)
         trainer = self._trainer
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -590,6 +635,12 @@ class BaseDNN(BaseEstimator, ABC):
     # -------------------------------------------------------------- inference
     def _forward(self, X):
         """Validated ``X`` -> output activations, through the compiled path."""
+        if self.n_threads is None:  # the common case: no context to enter
+            return self._forward_within_limits(X)
+        with limit_threads(self.n_threads):
+            return self._forward_within_limits(X)
+
+    def _forward_within_limits(self, X):
         net = self.__dict__.get("_net")
         fast = self._fast_input(X, net)
         if fast is not None:
@@ -696,7 +747,8 @@ class BaseDNN(BaseEstimator, ABC):
         from ._summary import ModelSummary
 
         net = self._fitted_net()
-        rows = [dict(row, trainable=True) for row in net.summary_rows()]
+        frozen = self._frozen_layers(net.n_layers - 1)
+        rows = [dict(row, trainable=row["index"] not in frozen) for row in net.summary_rows()]
         table = ModelSummary(rows, net.layer_units[0])
         if print_summary:
             print(table)
@@ -727,7 +779,8 @@ class BaseDNN(BaseEstimator, ABC):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                           dtype=net.dtype, order="C")
-        return net.forward(X, hidden_layer=layer % n_hidden)
+        with limit_threads(self.n_threads):
+            return net.forward(X, hidden_layer=layer % n_hidden)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

@@ -65,7 +65,7 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         n_iter_no_change=10, max_fun=15000, weight_init="auto", batch_norm=False,
         batch_norm_momentum=0.1, dropout=0.0, l1=0.0, max_norm=None, clip_norm=None,
         clip_value=None, input_noise=0.0, rho=0.9, weight_decay=0.01, lr_decay=None,
-        lr_step_epochs=10, callbacks=None, init_from=None, class_weight=None,
+        lr_step_epochs=10, callbacks=None, init_from=None, freeze_layers=None, n_threads=None, class_weight=None,
         dtype="float32",
     ):
         super().__init__(
@@ -82,6 +82,7 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
             max_norm=max_norm, clip_norm=clip_norm, clip_value=clip_value,
             input_noise=input_noise, rho=rho, weight_decay=weight_decay, lr_decay=lr_decay,
             lr_step_epochs=lr_step_epochs, callbacks=callbacks, init_from=init_from,
+            freeze_layers=freeze_layers, n_threads=n_threads,
             dtype=dtype,
         )
         self.class_weight = class_weight

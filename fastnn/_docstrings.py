@@ -183,6 +183,27 @@ init_from : estimator, str, path-like or None, default=None
     must match. Inside ``GridSearchCV`` pass a path: estimator-valued parameters
     are cloned unfitted.
 
+freeze_layers : int, tuple of int or None, default=None
+    Transfer learning: hidden layers whose parameters do not train. An int
+    ``k`` freezes the first ``k`` hidden layers (``k = len(hidden_layer_sizes)``
+    retrains only the output layer); a tuple lists hidden-layer indices
+    (negative ones count from the last hidden layer). A frozen layer's weights,
+    bias, batch-norm scale, shift and running statistics and PReLU slopes stay
+    bit-identical through training: its batch norm runs in inference mode, it
+    gets no weight gradient, no optimizer state, no clipping, max-norm or
+    weight penalty, and backpropagation stops below the lowest trainable layer.
+    Dropout after a frozen layer still applies. Changing it between
+    ``partial_fit`` calls keeps the optimizer state of the parameters that stay
+    trainable.
+
+n_threads : int or None, default=None
+    Threads that ``fit``, ``partial_fit`` and prediction may use, in Numba's
+    kernels and in the BLAS calls inside them (set per call in the calling
+    thread with ``numba.set_num_threads`` and ``threadpoolctl``, restored
+    afterwards). ``None``: all available, within the limits the environment
+    sets. Use ``n_threads=1`` when a search runs one fit per core
+    (``GridSearchCV(n_jobs=-1)``), so that the workers do not oversubscribe.
+
 dtype : {'float32', 'float64'}, default='float32'
     Compute dtype of the parameters and of every kernel. Input of any real
     dtype is converted once to it.

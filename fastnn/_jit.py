@@ -5,11 +5,68 @@ on-disk cache serves later processes, ``nogil=True`` so kernels can run in
 threads, and the fastmath flags below. ``nnan`` and ``ninf`` are deliberately
 absent: with them LLVM may assume values are finite and compile ``np.isfinite``
 checks away, which would hide a diverging fit.
+
+Where the on-disk cache lives: ``NUMBA_CACHE_DIR`` when it is set (Numba honours
+it); otherwise ``__pycache__`` beside the kernels when the install location is
+writable; otherwise (a read-only install, e.g. a container image) the first
+writable of ``$XDG_CACHE_HOME/fastnn/numba`` (``~/.cache/fastnn/numba``) and
+``<tempdir>/fastnn-numba-cache-<uid>`` (see :func:`configure_cache`).
 """
+import os
+import tempfile
+from pathlib import Path
+
 import numba
 
 #: LLVM fast-math flags used by every kernel (never ``nnan`` / ``ninf``).
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
+
+
+KERNELS_DIR = Path(__file__).resolve().parent / "_kernels"
+
+
+def _writable_dir(path):
+    """Whether a file can be created in ``path`` (made if missing), as Numba's
+    own in-tree cache check does."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def fallback_cache_dirs():
+    """Candidate cache folders for a read-only install, in order of preference."""
+    home_cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return [Path(home_cache) / "fastnn" / "numba",
+            Path(tempfile.gettempdir()) / f"fastnn-numba-cache-{uid}"]
+
+
+def configure_cache(kernels_dir=KERNELS_DIR):
+    """Point Numba's cache at a writable folder when ``kernels_dir`` is read-only.
+
+    Must run before the kernels are decorated (it runs when this module is
+    imported). Does nothing when ``NUMBA_CACHE_DIR`` is set or when
+    ``kernels_dir/__pycache__`` is writable.
+
+    Returns
+    -------
+    str or None
+        The folder set as ``numba.config.CACHE_DIR``, or None if none was set.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR") or _writable_dir(Path(kernels_dir) / "__pycache__"):
+        return None
+    for candidate in fallback_cache_dirs():
+        if _writable_dir(candidate):
+            numba.config.CACHE_DIR = str(candidate)
+            return numba.config.CACHE_DIR
+    return None  # nowhere to write: Numba compiles in memory and warns
+
+
+configure_cache()
 
 
 def inline_kernel(func):

@@ -290,17 +290,18 @@ class Network:
                                   -1)
 
     def summary_rows(self):
-        """One dict per layer: name, kind, output shape, activation, parameter count."""
+        """One dict per layer: name, kind, output shape, activation, parameter count,
+        and ``index``, the dense layer the row belongs to."""
         rows = []
         for l in range(self.n_layers):
             fan_in, fan_out = self.layout[l, FAN_IN], self.layout[l, FAN_OUT]
             hidden = l < self.n_layers - 1
-            rows.append(dict(layer=f"dense_{l}", kind="dense", output_shape=(None, int(fan_out)),
+            rows.append(dict(index=l, layer=f"dense_{l}", kind="dense", output_shape=(None, int(fan_out)),
                              activation="linear" if (hidden and self.batch_norm) else (
                                  self.hidden_activation if hidden else self.out_activation),
                              params=int((fan_in + 1) * fan_out)))
             if hidden and self.batch_norm:
-                rows.append(dict(layer=f"batch_norm_{l}", kind="batch_norm",
+                rows.append(dict(index=l, layer=f"batch_norm_{l}", kind="batch_norm",
                                  output_shape=(None, int(fan_out)),
                                  activation=self.hidden_activation, params=int(2 * fan_out)))
             if hidden and self.layout[l, PSLOPE_OFF] >= 0:

@@ -102,7 +102,7 @@ def save(est, path):
     given as ``init_from`` is kept).
     """
     net = est._fitted_net()
-    params = est.get_params()
+    params = est.get_params(deep=False)
     params["callbacks"] = None
     init_from = params.get("init_from")
     params["init_from"] = str(init_from) if isinstance(init_from, (str, os.PathLike)) else None

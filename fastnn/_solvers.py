@@ -13,7 +13,19 @@ import scipy.sparse as sp
 
 from ._inference import as_csr_arrays
 from ._kernels.activations import RRELU
-from ._kernels.network import AB, DB, HB, MB, N_WORK, PB, RB, ZB, predict_, train_epoch_
+from ._kernels.network import (
+    AB,
+    DB,
+    HB,
+    MB,
+    N_WORK,
+    PB,
+    RB,
+    W_OFF,
+    ZB,
+    predict_,
+    train_epoch_,
+)
 from ._kernels.optimizers import (
     BN_MOMENTUM,
     HYPER_FIELDS,
@@ -23,6 +35,13 @@ from ._kernels.optimizers import (
     STATE_ROWS,
 )
 from ._network import BATCH_NORM_EPS
+
+
+def _read_only(a):
+    """A read-only view of ``a`` (no copy)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass
@@ -50,14 +69,22 @@ class TrainData:
 
     @classmethod
     def build(cls, X, Y, sw):
-        """Wrap validated ``X`` (dense or CSR, compute dtype), ``Y`` and ``sw``."""
+        """Wrap validated ``X`` (dense or CSR, compute dtype), ``Y`` and ``sw``.
+
+        Every array is passed as a read-only view: Numba compiles a separate
+        specialisation for read-only input (``np.load(mmap_mode="r")``), so one
+        type for all input means one compiled training kernel, and the kernels
+        never write their input.
+        """
         dtype = Y.dtype
         if sp.issparse(X):
             data, indices, indptr = as_csr_arrays(X.tocsr())
             dense = np.empty((0, X.shape[1]), dtype=dtype)
-            return cls(dense, data, indices, indptr, True, Y, sw)
+            return cls(*map(_read_only, (dense, data, indices, indptr)), True,
+                       _read_only(Y), _read_only(sw))
         empty_i = np.empty(0, dtype=np.int64)
-        return cls(X, np.empty(0, dtype=dtype), empty_i, empty_i, False, Y, sw)
+        arrays = (X, np.empty(0, dtype=dtype), empty_i, empty_i)
+        return cls(*map(_read_only, arrays), False, _read_only(Y), _read_only(sw))
 
     @property
     def n_samples(self):
@@ -80,11 +107,46 @@ class Regularization:
     clip_value: float = 0.0     # 0: off
     input_noise: float = 0.0
     batch_norm_momentum: float = 0.1
+    frozen: tuple = ()          # indices of frozen hidden layers
 
     def dropout_array(self, n_layers):
         rates = np.zeros(n_layers)
         rates[: len(self.dropout)] = self.dropout
         return rates
+
+    def frozen_array(self, n_layers):
+        """1 for each frozen layer, 0 for the others (the output layer trains)."""
+        flags = np.zeros(n_layers, dtype=np.int64)
+        flags[list(self.frozen)] = 1
+        return flags
+
+
+def trainable_segments(net, frozen):
+    """Maximal runs of trainable layers as ``(start, stop, state_start)`` rows.
+
+    Each layer's parameters (weights, bias, batch-norm scale and shift, PReLU
+    slopes) are one contiguous range of ``net.params``; consecutive trainable
+    layers merge into one range, and the optimizer state packs the ranges one
+    after another, so frozen layers cost no state.
+    """
+    starts = list(net.layout[:, W_OFF]) + [net.n_params]
+    rows = []
+    packed = 0
+    for l in range(net.n_layers):
+        if frozen[l]:
+            continue
+        start, stop = int(starts[l]), int(starts[l + 1])
+        if rows and rows[-1][1] == start:
+            rows[-1][1] = stop
+        else:
+            rows.append([start, stop, packed])
+        packed += stop - start
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+def trainable_index(segments):
+    """Positions in the flat buffer of the trainable parameters, in state order."""
+    return np.concatenate([np.arange(a, b) for a, b, _ in segments]).astype(np.int64)
 
 
 class Workspace:
@@ -133,13 +195,13 @@ def make_hyper(net, reg, optimizer_settings=None):
     return np.array([float(values.get(f, 0.0)) for f in HYPER_FIELDS])
 
 
-def _run(net, data, order, gather, cap, ws, grads, dropout, opt_code, state, hyper, step,
-         seed, update_running):
+def _run(net, data, order, gather, cap, ws, grads, dropout, frozen, segments, opt_code,
+         state, hyper, step, seed, update_running):
     return train_epoch_(
         data.X, data.data, data.indices, data.indptr, data.sparse, data.Y, data.sw, order,
-        gather, cap, net.params, grads, net.buffers, net.layout, dropout, net.hidden_code,
-        net.out_code, ws.Xb, ws.Yb, ws.swb, ws.work, ws.wbase, ws.stats, opt_code, state,
-        hyper, step, seed, update_running,
+        gather, cap, net.params, grads, net.buffers, net.layout, dropout, frozen, segments,
+        net.hidden_code, net.out_code, ws.Xb, ws.Yb, ws.swb, ws.work, ws.wbase, ws.stats,
+        opt_code, state, hyper, step, seed, update_running,
     )
 
 
@@ -154,18 +216,43 @@ class MinibatchTrainer:
     optimizer_settings : dict
         Values for the optimizer's :data:`HYPER_FIELDS` (missing ones are 0).
     reg : Regularization
+
+    Attributes
+    ----------
+    state : ndarray of shape (n_state, n_trainable)
+        Optimizer state of the trainable parameters only (frozen layers have none),
+        packed in the order of ``segments``.
+    segments : ndarray of shape (n_segments, 3)
+        Trainable ranges of the parameter buffer (see :func:`trainable_segments`).
     """
 
     def __init__(self, net, solver, optimizer_settings, reg):
         self.net = net
         self.code = OPTIMIZER_CODES[solver]
-        self.state = np.zeros((STATE_ROWS[self.code], net.n_params), dtype=net.dtype)
         self.step = 0
         self.reg = reg
         self.hyper = make_hyper(net, reg, optimizer_settings)
         self.dropout = reg.dropout_array(net.n_layers)
-        self._grads = np.empty_like(net.params)
+        self.frozen = reg.frozen_array(net.n_layers)
+        self.segments = trainable_segments(net, self.frozen)
+        n_trainable = int((self.segments[:, 1] - self.segments[:, 0]).sum())
+        self.state = np.zeros((STATE_ROWS[self.code], n_trainable), dtype=net.dtype)
+        self._grads = np.zeros_like(net.params)  # frozen entries stay 0
         self._workspace = None
+
+    def refreeze(self, reg):
+        """Switch to ``reg.frozen`` between epochs (``partial_fit`` after changing
+        ``freeze_layers``): parameters trainable before and after keep their
+        optimizer state, newly trainable ones start from zero state."""
+        frozen = reg.frozen_array(self.net.n_layers)
+        if np.array_equal(frozen, self.frozen):
+            return
+        full = np.zeros((self.state.shape[0], self.net.n_params), dtype=self.state.dtype)
+        full[:, trainable_index(self.segments)] = self.state
+        self.reg, self.frozen = reg, frozen
+        self.segments = trainable_segments(self.net, frozen)
+        self.state = np.ascontiguousarray(full[:, trainable_index(self.segments)])
+        self._grads[:] = 0.0
 
     @property
     def learning_rate(self):
@@ -184,7 +271,7 @@ class MinibatchTrainer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._grads = np.empty_like(self.net.params)
+        self._grads = np.zeros_like(self.net.params)
 
     def run_epoch(self, data, order, gather, batch_size, seed):
         """Train one epoch over the rows in ``order``.
@@ -202,8 +289,9 @@ class MinibatchTrainer:
         if ws is None or not ws.fits(batch_size, data, gather):
             ws = self._workspace = Workspace(self.net, batch_size, data, gather, self.dropout)
         total, self.step, first = _run(self.net, data, order, gather, batch_size, ws,
-                                       self._grads, self.dropout, self.code, self.state,
-                                       self.hyper, self.step, seed, True)
+                                       self._grads, self.dropout, self.frozen, self.segments,
+                                       self.code, self.state, self.hyper, self.step, seed,
+                                       True)
         return total / order.shape[0], first
 
 
@@ -212,24 +300,27 @@ class FullBatch:
 
     Random parts (dropout, RReLU, input noise) use a fixed seed, so the objective
     is a deterministic function of the parameters; batch-norm running statistics
-    are not touched (see :meth:`set_running_stats`).
+    are not touched (see :meth:`set_running_stats`). The gradient of a frozen
+    layer's parameters is reported as 0.
     """
 
     def __init__(self, net, data, reg):
         self.net, self.data = net, data
         self.dropout = reg.dropout_array(net.n_layers)
+        self.frozen = reg.frozen_array(net.n_layers)
+        self.segments = trainable_segments(net, self.frozen)
         self.hyper = make_hyper(net, reg)
         gather = reg.input_noise > 0
         self.gather = gather
         self.ws = Workspace(net, data.n_samples, data, gather, self.dropout)
-        self.grads = np.empty_like(net.params)
+        self.grads = np.zeros_like(net.params)
         self.order = np.arange(data.n_samples, dtype=np.int64)
         self._no_state = np.zeros((0, net.n_params), dtype=net.dtype)
 
     def __call__(self, update_running=False):
         total, _, _ = _run(self.net, self.data, self.order, self.gather, self.data.n_samples,
-                        self.ws, self.grads, self.dropout, NO_UPDATE, self._no_state,
-                        self.hyper, 0, 0, update_running)
+                        self.ws, self.grads, self.dropout, self.frozen, self.segments,
+                        NO_UPDATE, self._no_state, self.hyper, 0, 0, update_running)
         return total / self.data.n_samples, self.grads
 
     def set_running_stats(self):
@@ -247,27 +338,29 @@ def loss_and_grad(net, data, reg=None):
 
 
 def fit_lbfgs(net, data, reg, max_iter, max_fun, tol, iprint_options):
-    """Minimise the full-batch loss with SciPy's L-BFGS-B, in place on ``net``.
+    """Minimise the full-batch loss with SciPy's L-BFGS-B, in place on ``net``,
+    over the trainable parameters (frozen layers are left as they are).
 
     Returns
     -------
     scipy.optimize.OptimizeResult
     """
     objective = FullBatch(net, data, reg)
+    trainable = trainable_index(objective.segments)
 
     def fun(x):
-        net.params[:] = x
+        net.params[trainable] = x
         loss, g = objective()
-        return loss, g.astype(np.float64)
+        return loss, g[trainable].astype(np.float64)
 
     result = scipy.optimize.minimize(
         fun,
-        net.params.astype(np.float64),
+        net.params[trainable].astype(np.float64),
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol, **iprint_options},
     )
-    net.params[:] = result.x
+    net.params[trainable] = result.x
     if net.batch_norm:
         objective.set_running_stats()
     return result

@@ -10,21 +10,33 @@ from conftest import make_network, make_targets
 
 from fastnn._kernels.activations import ACTIVATION_CODES
 from fastnn._kernels.losses import OUTPUT_CODES
-from fastnn._solvers import Regularization, TrainData, loss_and_grad
+from fastnn._solvers import (
+    Regularization,
+    TrainData,
+    loss_and_grad,
+    trainable_index,
+    trainable_segments,
+)
 
 
 def finite_difference_check(net, data, reg, h=1e-6):
+    """Analytic vs central differences for every trainable parameter; the
+    gradient of frozen ones (``reg.frozen``) must be reported as exactly 0."""
     _, grads = loss_and_grad(net, data, reg)
     grads = grads.copy()
+    trainable = trainable_index(trainable_segments(net, reg.frozen_array(net.n_layers)))
+    frozen = np.setdiff1d(np.arange(net.n_params), trainable)
+    np.testing.assert_array_equal(grads[frozen], 0.0)
+    grads = grads[trainable]
     numeric = np.empty_like(grads)
     base = net.params.copy()
-    for i in range(net.n_params):
+    for k, i in enumerate(trainable):
         net.params[:] = base
         net.params[i] += h
         up, _ = loss_and_grad(net, data, reg)
         net.params[i] -= 2 * h
         down, _ = loss_and_grad(net, data, reg)
-        numeric[i] = (up - down) / (2 * h)
+        numeric[k] = (up - down) / (2 * h)
     net.params[:] = base
     np.testing.assert_allclose(grads, numeric, rtol=1e-5, atol=1e-7)
 
@@ -72,3 +84,22 @@ def test_gradient_with_everything_at_once(rng):
     net = make_network((4, 7, 6, 3), "rrelu", "logistic", np.float64, seed=5, batch_norm=True)
     reg = Regularization(dropout=(0.2, 0.4), alpha=0.02, l1=0.01)
     finite_difference_check(net, _data("logistic", rng, n=11, n_out=3), reg)
+
+
+@pytest.mark.parametrize("frozen", [(0,), (1,), (0, 1), (0, 2), (0, 1, 2)])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_gradient_with_frozen_layers(frozen, batch_norm, rng):
+    """Frozen layers: batch norm in inference mode (running statistics), no gradient
+    for their parameters, correct gradients for the layers below and above."""
+    net = make_network((4, 6, 5, 4, 3), "prelu", "softmax", np.float64, seed=6,
+                       batch_norm=batch_norm)
+    for l in range(3):
+        m = net.coefs[l].shape[1]
+        net.part(l, 6)[...] = rng.uniform(0.05, 0.5, m)  # PReLU slopes
+        if batch_norm:
+            net.part(l, 4)[...] = rng.uniform(0.5, 1.5, m)   # gamma
+            net.part(l, 5)[...] = rng.normal(0, 0.3, m)      # beta
+            net.part(l, 8)[...] = rng.normal(0, 0.5, m)      # running mean
+            net.part(l, 9)[...] = rng.uniform(0.5, 2.0, m)   # running variance
+    reg = Regularization(frozen=frozen, dropout=(0.2, 0.0, 0.3), alpha=0.02)
+    finite_difference_check(net, _data("softmax", rng, n=12, n_out=3), reg)

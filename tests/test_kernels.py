@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import make_network, make_targets
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 import reference as ref
 from fastnn._kernels import activations, dense, losses, normalization, optimizers, regularization
@@ -153,17 +153,27 @@ def test_dropout_mask_is_inverted_reproducible_and_keeps_the_right_share(rate, r
 
 def test_clipping_and_max_norm(rng):
     g = rng.normal(size=100) * 10
+    everything = np.array([[0, 100, 0]], dtype=np.int64)
     clipped = g.copy()
-    regularization.clip_gradients_(clipped, 1.5, 0.0)
+    regularization.clip_gradients_(clipped, everything, 1.5, 0.0)
     assert_allclose(clipped, np.clip(g, -1.5, 1.5))
     normed = g.copy()
-    regularization.clip_gradients_(normed, 0.0, 2.0)
+    regularization.clip_gradients_(normed, everything, 0.0, 2.0)
     assert_allclose(np.linalg.norm(normed), 2.0)
     assert_allclose(normed, g * 2.0 / np.linalg.norm(g))
     small = g * 1e-3
     untouched = small.copy()
-    regularization.clip_gradients_(untouched, 0.0, 2.0)
+    regularization.clip_gradients_(untouched, everything, 0.0, 2.0)
     assert_allclose(untouched, small)
+    # only the trainable ranges take part in the norm and get clipped
+    ranges = np.array([[10, 30, 0], [60, 100, 20]], dtype=np.int64)
+    part = np.r_[10:30, 60:100]
+    both = g.copy()
+    regularization.clip_gradients_(both, ranges, 5.0, 2.0)
+    expected = np.clip(g[part], -5.0, 5.0)
+    assert_allclose(both[part], expected * 2.0 / np.linalg.norm(expected))
+    outside = np.setdiff1d(np.arange(100), part)
+    assert_array_equal(both[outside], g[outside])
     W = rng.normal(size=(20, 6)) * 3
     W[:, 0] *= 1e-3
     expected = W * np.minimum(1.0, 1.0 / np.linalg.norm(W, axis=0))
@@ -281,6 +291,31 @@ def test_optimizer_steps_match_numpy(solver, hyper, reference, dtype, rng):
         assert_allclose(p, p_ref, **TOL[dtype])  # step by step
     for row, row_ref in zip(state, s_ref):
         assert_allclose(row, row_ref, **TOL[dtype])
+
+
+@pytest.mark.parametrize("solver, hyper, reference", OPTIMIZER_TABLE, ids=OPTIMIZER_IDS)
+def test_segment_steps_update_only_their_ranges(solver, hyper, reference, rng):
+    """Two trainable ranges with packed state equal the reference on those ranges;
+    everything else (frozen parameters) is bit-identical."""
+    code = optimizers.OPTIMIZER_CODES[solver]
+    n_state = optimizers.STATE_ROWS[code]
+    p = rng.normal(size=50)
+    start = p.copy()
+    ranges = [(5, 20, 0), (30, 42, 15)]
+    part = np.r_[5:20, 30:42]
+    state = np.zeros((n_state, part.size))
+    h = np.array([hyper.get(f, 0.0) for f in optimizers.HYPER_FIELDS])
+    p_ref, s_ref = p[part].copy(), [np.zeros(part.size) for _ in range(n_state)]
+    for t in range(1, 4):
+        g = rng.normal(size=50)
+        for a, b, s in ranges:
+            optimizers.segment_step_(code, p, g, state, h, t, a, b, s)
+        p_ref, s_ref = reference(p_ref, g[part], s_ref, t, hyper)
+    assert_allclose(p[part], p_ref, rtol=1e-10)
+    for row, row_ref in zip(state, s_ref):
+        assert_allclose(row, row_ref, rtol=1e-10)
+    frozen = np.setdiff1d(np.arange(50), part)
+    assert_array_equal(p[frozen], start[frozen])
 
 
 @pytest.mark.parametrize("solver, hyper, reference",

@@ -301,9 +301,10 @@ def activation_backward_(G, H, A, code, S, gslope):
     """``G *= f'(H)`` (INOUT G: ``dL/da`` in, ``dL/dh`` out).
 
     For PReLU, ``gslope`` (OUT) receives the slope gradient
-    ``sum_i G_ij * min(H_ij, 0)`` (``d a / d s = min(h, 0)``).
+    ``sum_i G_ij * min(H_ij, 0)`` (``d a / d s = min(h, 0)``), unless it is
+    empty (frozen slopes).
     """
-    if code == PRELU:
+    if code == PRELU and gslope.shape[0] > 0:
         n, m = G.shape
         gslope[:] = 0.0
         for i in range(n):

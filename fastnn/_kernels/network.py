@@ -30,6 +30,11 @@ and ``H = gamma xhat + beta`` (without, the pre-activation is ``Z`` itself);
 ``A = f(H)``; with dropout ``P = A * M`` feeds the next layer instead of ``A``.
 ``R`` holds RReLU's per-element random slopes in training. ``stats`` holds each
 batch-norm layer's batch mean (row 0) and ``1 / std`` (row 1), in float64.
+
+Frozen layers (``frozen[l] != 0``, transfer learning) keep every parameter: their
+batch norm runs in inference mode (running statistics, not updated), the backward
+pass computes no gradient for them and stops below the lowest trainable layer, and
+the optimizer, clipping and max-norm touch only the trainable ranges ``segments``.
 """
 import math
 
@@ -52,7 +57,12 @@ from .dense import (
     finish_param_grads_,
 )
 from .losses import loss_delta_, output_activation_
-from .normalization import batchnorm_backward_, batchnorm_inference_, batchnorm_train_
+from .normalization import (
+    batchnorm_backward_,
+    batchnorm_inference_,
+    batchnorm_inference_backward_,
+    batchnorm_train_,
+)
 from .optimizers import (
     ALPHA,
     BN_EPS,
@@ -62,7 +72,7 @@ from .optimizers import (
     INPUT_NOISE,
     L1,
     MAX_NORM,
-    optimizer_step_,
+    segment_step_,
 )
 from .random import stream_key, uniform
 from .regularization import add_gaussian_noise_, clip_gradients_, dropout_, max_norm_
@@ -126,13 +136,14 @@ def slopes(params, buffers, layout, l, code, work, wbase, cap, n, training, key)
 
 @kernel
 def forward_batch_(Xin, data, indices, indptr, rows, sparse, params, buffers, layout,
-                   dropout, hidden_code, hyper, work, wbase, stats, cap, training,
+                   dropout, frozen, hidden_code, hyper, work, wbase, stats, cap, training,
                    update_running, seed, batch_index):
     """Forward pass of a batch through every layer (OUT the workspace and ``stats``).
 
     In training (``training`` true) batch norm uses batch statistics (and updates
-    the running ones when ``update_running``), dropout and RReLU draw from
-    ``seed``; otherwise running statistics are used and dropout is the identity.
+    the running ones when ``update_running``) except in frozen layers, dropout and
+    RReLU draw from ``seed``; otherwise running statistics are used and dropout is
+    the identity.
     The last layer's ``Z`` block holds the output pre-activations.
     """
     n_layers = layout.shape[0]
@@ -160,7 +171,7 @@ def forward_batch_(Xin, data, indices, indptr, rows, sparse, params, buffers, la
             beta = params[layout[l, BETA_OFF] : layout[l, BETA_OFF] + m]
             rm = buffers[layout[l, MEAN_OFF] : layout[l, MEAN_OFF] + m]
             rv = buffers[layout[l, VAR_OFF] : layout[l, VAR_OFF] + m]
-            if training:
+            if training and frozen[l] == 0:
                 c = layout[l, COL_OFF]
                 batchnorm_train_(Z, gamma, beta, H, stats[0, c : c + m], stats[1, c : c + m],
                                  rm, rv, hyper[BN_MOMENTUM], hyper[BN_EPS], update_running)
@@ -189,23 +200,29 @@ def layer_output(work, wbase, layout, dropout, l, cap, n):
 
 @kernel
 def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buffers,
-                    layout, dropout, hidden_code, hyper, work, wbase, stats, cap, scale,
-                    seed, batch_index):
+                    layout, dropout, frozen, hidden_code, hyper, work, wbase, stats, cap,
+                    scale, seed, batch_index):
     """Backward pass of a training batch whose output delta is in the ``D`` block,
     already multiplied by ``scale = 1 / sum(sample_weight)`` (so every delta and
     gradient carries it; ``scale`` here only scales the penalties).
 
-    Writes every gradient into ``grads`` (OUT) and every hidden delta into the
-    workspace. Returns ``(sum(W ** 2), sum(|W|))`` over all layers.
+    Writes the gradient of every trainable layer into ``grads`` (OUT; a frozen
+    layer's entries are not touched) and the hidden deltas down to the lowest
+    trainable layer into the workspace. Returns ``(sum(W ** 2), sum(|W|))`` over
+    the trainable layers.
     """
     n_layers = layout.shape[0]
+    lowest = 0  # the lowest trainable layer: deltas are not needed below it
+    while frozen[lowest] != 0:
+        lowest += 1
     n = rows.shape[0] if sparse else Xin.shape[0]
     alpha = hyper[ALPHA]
     l1 = hyper[L1]
     sq = 0.0
     absolute = 0.0
-    for l in range(n_layers - 1, -1, -1):
+    for l in range(n_layers - 1, lowest - 1, -1):
         W, _ = layer_params(params, layout, l)
+        trainable = frozen[l] == 0
         gW, gb = layer_params(grads, layout, l)
         m = layout[l, FAN_OUT]
         D = work_view(work, wbase, DB, layout, l, cap, n)
@@ -223,13 +240,21 @@ def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buf
             if hidden_code == RRELU:
                 S = work_view(work, wbase, RB, layout, l, cap, n)
             p = layout[l, PSLOPE_OFF]
-            gslope = grads[p : p + m] if p >= 0 else grads[0:0]
+            gslope = grads[p : p + m] if (p >= 0 and trainable) else grads[0:0]
             activation_backward_(D, pre, A, hidden_code, S, gslope)
-            if g_off >= 0:
+            if g_off >= 0 and trainable:
                 b_off = layout[l, BETA_OFF]
                 c = layout[l, COL_OFF]
                 batchnorm_backward_(D, Z, params[g_off : g_off + m], stats[1, c : c + m],
                                     grads[g_off : g_off + m], grads[b_off : b_off + m])
+            elif g_off >= 0:
+                v_off = layout[l, VAR_OFF]
+                batchnorm_inference_backward_(D, params[g_off : g_off + m],
+                                              buffers[v_off : v_off + m], hyper[BN_EPS])
+        if not trainable:
+            if l > lowest:
+                np.dot(D, W.T, work_view(work, wbase, DB, layout, l - 1, cap, n))
+            continue
         if l == 0:
             if sparse:
                 csr_weight_grad_(data, indices, indptr, rows, D, gW)
@@ -239,8 +264,9 @@ def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buf
         else:
             A_prev = layer_output(work, wbase, layout, dropout, l - 1, cap, n)
             s1, s2 = dense_backward_(D, A_prev, W, gW, gb, alpha, l1, scale)
-            D_prev = work_view(work, wbase, DB, layout, l - 1, cap, n)
-            np.dot(D, W.T, D_prev)
+            if l > lowest:
+                D_prev = work_view(work, wbase, DB, layout, l - 1, cap, n)
+                np.dot(D, W.T, D_prev)
         sq += s1
         absolute += s2
     return sq, absolute
@@ -259,8 +285,9 @@ def scale_(D, scale):
 
 @kernel
 def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_size,
-                 params, grads, buffers, layout, dropout, hidden_code, out_code, Xb, Yb, swb,
-                 work, wbase, stats, opt_code, state, hyper, step, seed, update_running):
+                 params, grads, buffers, layout, dropout, frozen, segments, hidden_code,
+                 out_code, Xb, Yb, swb, work, wbase, stats, opt_code, state, hyper, step, seed,
+                 update_running):
     """One pass over the rows in ``order``: forward, backward and update per batch.
 
     Parameters
@@ -289,14 +316,19 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
         Network layout (see the module docstring).
     dropout : ndarray of float64
         Dropout rate of each layer (0 for none; the output layer's is 0).
+    frozen : ndarray of int64
+        Nonzero for each frozen layer (the output layer is never frozen).
+    segments : ndarray of int64 of shape (n_segments, 3)
+        Trainable ranges of ``params``: ``(start, stop, state_start)`` per row;
+        the optimizer state of a range is ``state[:, state_start:...]``.
     hidden_code, out_code : int
         Hidden and output activation codes.
     Xb, Yb, swb, work, wbase, stats : ndarray
         Preallocated workspaces.
     opt_code : int
         Optimizer code, or ``NO_UPDATE`` to only compute loss and gradients.
-    state : ndarray of shape (n_state, n_params)
-        INOUT optimizer state.
+    state : ndarray of shape (n_state, n_trainable)
+        INOUT optimizer state of the trainable parameters.
     hyper : ndarray of float64
         Optimizer and regularisation settings (see :mod:`.optimizers`).
     step : int
@@ -353,16 +385,16 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
             continue
         scale = 1.0 / sw_sum
         forward_batch_(Xin, data, indices, indptr, rows, sparse, params, buffers, layout,
-                       dropout, hidden_code, hyper, work, wbase, stats, batch_size, True,
-                       update_running, seed, batch_index)
+                       dropout, frozen, hidden_code, hyper, work, wbase, stats, batch_size,
+                       True, update_running, seed, batch_index)
         A_out = work_view(work, wbase, ZB, layout, n_layers - 1, batch_size, bs)
         D_out = work_view(work, wbase, DB, layout, n_layers - 1, batch_size, bs)
         output_activation_(out_code, A_out)
         loss_sum = loss_delta_(out_code, A_out, Yin, swin, D_out)
         scale_(D_out, scale)
         sq, absolute = backward_batch_(Xin, data, indices, indptr, rows, sparse, params,
-                                       grads, buffers, layout, dropout, hidden_code, hyper,
-                                       work, wbase, stats, batch_size, scale, seed,
+                                       grads, buffers, layout, dropout, frozen, hidden_code,
+                                       hyper, work, wbase, stats, batch_size, scale, seed,
                                        batch_index)
         batch_loss = (loss_sum + 0.5 * hyper[ALPHA] * sq + hyper[L1] * absolute) * scale
         total += batch_loss * bs
@@ -371,11 +403,15 @@ def train_epoch_(X, data, indices, indptr, sparse, Y, sw, order, gather, batch_s
         if not math.isfinite(batch_loss):
             return total, step, first_loss
         if opt_code >= 0:
-            clip_gradients_(grads, hyper[CLIP_VALUE], hyper[CLIP_NORM])
+            clip_gradients_(grads, segments, hyper[CLIP_VALUE], hyper[CLIP_NORM])
             step += 1
-            optimizer_step_(opt_code, params, grads, state, hyper, step)
+            for k in range(segments.shape[0]):
+                segment_step_(opt_code, params, grads, state, hyper, step, segments[k, 0],
+                              segments[k, 1], segments[k, 2])
             if hyper[MAX_NORM] > 0:
                 for l in range(n_layers):
+                    if frozen[l] != 0:
+                        continue
                     W, _ = layer_params(params, layout, l)
                     max_norm_(W, hyper[MAX_NORM])
         batch_index += 1
@@ -392,9 +428,11 @@ def predict_(X, params, buffers, layout, hidden_code, out_code, hyper, work, wba
     empty_f = np.empty(0, dtype=X.dtype)
     empty_i = np.empty(0, dtype=np.int64)
     no_dropout = np.zeros(n_layers)
+    not_frozen = np.zeros(n_layers, dtype=np.int64)
     stats = np.empty((2, 0))
     forward_batch_(X, empty_f, empty_i, empty_i, empty_i, False, params, buffers, layout,
-                   no_dropout, hidden_code, hyper, work, wbase, stats, n, False, False, 0, 0)
+                   no_dropout, not_frozen, hidden_code, hyper, work, wbase, stats, n, False,
+                   False, 0, 0)
     out = work_view(work, wbase, ZB, layout, n_layers - 1, n, n)
     output_activation_(out_code, out)
     return out.copy()

@@ -14,7 +14,9 @@ Backward, with ``g = dL/dh`` and ``invstd = 1 / sqrt(var + eps)``::
     dz = invstd / n * (n * g gamma - sum_i(g gamma) - xhat * sum_i(g gamma xhat))
 
 At inference the running statistics replace the batch ones, and the affine map is
-folded into the preceding dense layer (see ``Network.inference_layers``).
+folded into the preceding dense layer (see ``Network.inference_layers``). A frozen
+layer's batch norm runs in inference mode in training too, so its backward is the
+per-unit scale ``dz = g * gamma / sqrt(running_var + eps)``.
 """
 import math
 
@@ -80,3 +82,13 @@ def batchnorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta):
         for j in range(m):
             k = gamma[j] * invstd[j] / n
             G[i, j] = k * (n * G[i, j] - gbeta[j] - xhat[i, j] * ggamma[j])
+
+
+@kernel
+def batchnorm_inference_backward_(G, gamma, running_var, eps):
+    """Backward of the inference forward (a frozen layer): ``G`` INOUT,
+    ``dL/dh`` in, ``dL/dz = dL/dh * gamma / sqrt(running_var + eps)`` out."""
+    n, m = G.shape
+    for i in range(n):
+        for j in range(m):
+            G[i, j] *= gamma[j] / math.sqrt(running_var[j] + eps)

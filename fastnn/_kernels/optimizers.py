@@ -7,7 +7,11 @@ NumPy reference. :func:`optimizer_step_` dispatches on the integer code;
 :data:`STATE_ROWS` says how much state each keeps. Settings come in the float64
 ``hyper`` array (layout :data:`HYPER_FIELDS`, shared with the training loop).
 
-Adding an optimizer: a step kernel, a code, a branch in :func:`optimizer_step_`,
+Frozen layers (transfer learning) have no gradient and no optimizer state: the
+training loop updates each trainable range of the flat buffer with
+:func:`segment_step_`, whose state columns are packed one range after another.
+
+Adding an optimizer: a step kernel, a code, a branch in :func:`segment_step_`,
 its ``STATE_ROWS`` entry and a row in the tests' optimizer table.
 """
 import math
@@ -126,21 +130,34 @@ def adam_step_(params, grads, m, v, lr, beta_1, beta_2, epsilon, t, weight_decay
 
 
 @kernel
-def optimizer_step_(code, params, grads, state, hyper, t):
-    """Apply one update of optimizer ``code``; ``t`` is the 1-based step count."""
+def segment_step_(code, params, grads, state, hyper, t, start, stop, state_start):
+    """Apply one update of optimizer ``code`` to ``params[start:stop]``, whose state is
+    ``state[:, state_start:state_start + stop - start]``; ``t`` is the 1-based step."""
+    n = stop - start
+    p = params[start:stop]
+    g = grads[start:stop]
+    s = state_start
     if code == SGD:
-        sgd_step_(params, grads, state[0], hyper[LR], hyper[MOMENTUM], hyper[NESTEROV] != 0)
+        sgd_step_(p, g, state[0, s : s + n], hyper[LR], hyper[MOMENTUM],
+                  hyper[NESTEROV] != 0)
     elif code == ADAM:  # scikit-learn's epsilon placement
         epsilon = hyper[EPSILON] / math.sqrt(1.0 - hyper[BETA_2] ** t)
-        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+        adam_step_(p, g, state[0, s : s + n], state[1, s : s + n], hyper[LR], hyper[BETA_1],
                    hyper[BETA_2], epsilon, t, 0.0, False)
     elif code == ADAGRAD:
-        adagrad_step_(params, grads, state[0], hyper[LR], hyper[EPSILON])
+        adagrad_step_(p, g, state[0, s : s + n], hyper[LR], hyper[EPSILON])
     elif code == RMSPROP:
-        rmsprop_step_(params, grads, state[0], hyper[LR], hyper[RHO], hyper[EPSILON])
+        rmsprop_step_(p, g, state[0, s : s + n], hyper[LR], hyper[RHO], hyper[EPSILON])
     elif code == ADAMW:
-        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+        adam_step_(p, g, state[0, s : s + n], state[1, s : s + n], hyper[LR], hyper[BETA_1],
                    hyper[BETA_2], hyper[EPSILON], t, hyper[WEIGHT_DECAY], False)
     elif code == NADAM:
-        adam_step_(params, grads, state[0], state[1], hyper[LR], hyper[BETA_1],
+        adam_step_(p, g, state[0, s : s + n], state[1, s : s + n], hyper[LR], hyper[BETA_1],
                    hyper[BETA_2], hyper[EPSILON], t, 0.0, True)
+
+
+@kernel
+def optimizer_step_(code, params, grads, state, hyper, t):
+    """Apply one update of optimizer ``code`` to every parameter (state of shape
+    ``(n_state, n_params)``); ``t`` is the 1-based step count."""
+    segment_step_(code, params, grads, state, hyper, t, 0, params.shape[0], 0)

@@ -37,26 +37,33 @@ def add_gaussian_noise_(X, std, key):
 
 
 @kernel
-def clip_gradients_(grads, clip_value, clip_norm):
+def clip_gradients_(grads, segments, clip_value, clip_norm):
     """Clip each element to ``[-clip_value, clip_value]``, then rescale the whole
     gradient so its L2 norm is at most ``clip_norm`` (INOUT grads; 0 disables either).
+
+    Only the trainable ranges ``grads[start:stop]`` of ``segments`` (rows of
+    ``(start, stop, state_start)``, see :func:`.optimizers.segment_step_`) take
+    part: frozen parameters have no gradient.
     """
     if clip_value > 0:
-        for i in range(grads.shape[0]):
-            g = grads[i]
-            if g > clip_value:
-                grads[i] = clip_value
-            elif g < -clip_value:
-                grads[i] = -clip_value
+        for k in range(segments.shape[0]):
+            for i in range(segments[k, 0], segments[k, 1]):
+                g = grads[i]
+                if g > clip_value:
+                    grads[i] = clip_value
+                elif g < -clip_value:
+                    grads[i] = -clip_value
     if clip_norm > 0:
         sq = 0.0
-        for i in range(grads.shape[0]):
-            sq += grads[i] * grads[i]
+        for k in range(segments.shape[0]):
+            for i in range(segments[k, 0], segments[k, 1]):
+                sq += grads[i] * grads[i]
         norm = math.sqrt(sq)
         if norm > clip_norm:
             factor = clip_norm / norm
-            for i in range(grads.shape[0]):
-                grads[i] *= factor
+            for k in range(segments.shape[0]):
+                for i in range(segments[k, 0], segments[k, 1]):
+                    grads[i] *= factor
 
 
 @kernel
