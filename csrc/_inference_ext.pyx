@@ -7,8 +7,9 @@ negative-side slope per unit. Rows are processed in chunks so the two ping-pong
 activation buffers stay small; each layer is one GEMM into a buffer followed by
 one fused pass adding the bias and applying ``f``.
 
-The integer codes below must equal those in ``fastnn/_codes.py``; the tests
-check every code against a NumPy reference.
+The integer codes below must equal ``ACTIVATION_CODES`` in ``fastnn/_kernels/activations.py``
+and ``OUTPUT_CODES`` in ``fastnn/_kernels/losses.py``; the tests check every code against a
+NumPy reference.
 """
 include "_gemm.pxi"
 
