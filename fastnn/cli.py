@@ -1,8 +1,18 @@
-"""Command line: ``fastnn demo`` (also ``python -m fastnn demo``)."""
+"""The ``fastnn`` command (also ``python -m fastnn``).
+
+``fastnn demo`` trains on scikit-learn's digits next to MLPClassifier;
+``fastnn train`` fits a model on a data file and saves it; ``fastnn predict``
+writes a saved model's predictions as CSV; ``fastnn info`` describes a saved
+model. Every error is one line on standard error starting ``fastnn: error:``
+and exit status 2.
+"""
 import argparse
 import sys
 import time
 import warnings
+
+from . import _cli_info, _cli_predict, _cli_train
+from ._cli_errors import EXIT_ERROR, error_line, run_command
 
 
 def demo(args):
@@ -45,22 +55,49 @@ def demo(args):
     return 0 if np.isfinite(rows[0][1]) else 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one ``fastnn: error: ...`` line (exit status 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, error_line(f"{message} (see '{self.prog} --help')") + "\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="fastnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="train on scikit-learn's digits, compare with MLPClassifier")
+    """The argument parser of the ``fastnn`` command and its subcommands."""
+    from ._cli_options import option_specs
+
+    parser = _Parser(prog="fastnn",
+                     description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
+    p = sub.add_parser("demo", help="train on scikit-learn's digits, compare with MLPClassifier",
+                       description=demo.__doc__)
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128],
                    help="hidden layer sizes (default: 256 128)")
     p.add_argument("--epochs", type=int, default=30, help="training epochs (default: 30)")
     p.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
     p.set_defaults(func=demo)
+    _cli_train.add_parser(sub, option_specs())
+    _cli_predict.add_parser(sub)
+    _cli_info.add_parser(sub)
     return parser
 
 
 def main(argv=None):
-    """Entry point of the ``fastnn`` command."""
+    """Entry point of the ``fastnn`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Arguments without the program name (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 after an error (printed as one line).
+    """
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

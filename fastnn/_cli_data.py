@@ -1,0 +1,388 @@
+"""Data files of the ``fastnn`` command: reading them and choosing the task.
+
+Formats, chosen by the file name's suffix:
+
+- CSV (``.csv``; ``.tsv`` is tab-separated; either may be compressed as
+  ``.gz``, ``.bz2``, ``.xz`` or ``.zip``): a header row; ``--target`` names the
+  target column and every other column is a feature.
+- ``.npz``: arrays ``X`` (2-D, the features) and ``y`` (the target), or the
+  array named by ``--target``.
+- ``.npy``: one 2-D array; ``--target`` is the index of the target column
+  (negative counts from the end) and the other columns are the features.
+
+Features must be numeric (booleans count as 0 / 1) with no missing values.
+Non-numeric columns are reported, not encoded: the model file holds the network
+only, so an encoding learnt here would be lost when predicting. Encode them
+first (for example with ``pandas.get_dummies``).
+"""
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._cli_errors import CLIError, one_line
+
+#: An integer-valued numeric target with at most this many distinct values is a
+#: classification target under ``--task auto``.
+MAX_AUTO_CLASSES = 20
+TASKS = ("auto", "classification", "regression")
+TASK_RULE = (
+    "auto: classification when the target is not numeric (strings, booleans) or "
+    f"holds at most {MAX_AUTO_CLASSES} distinct integer values (a 2-D .npz target: "
+    "only 0 / 1 values), regression otherwise"
+)
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+
+
+@dataclass
+class Dataset:
+    """Features and target read from a file.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame or ndarray of shape (n_samples, n_features)
+        A DataFrame (column names become the model's feature names) for CSV.
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    source : str
+        The file, for messages.
+    target : str
+        How the target was named (column, array key or column index).
+    """
+
+    X: object
+    y: np.ndarray
+    source: str
+    target: str
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+
+def names(values, limit=8, quote=True):
+    """``'a', 'b' and 3 more``: a readable list of names for a message."""
+    values = [repr(str(v)) if quote else str(v) for v in values]
+    if len(values) > limit:
+        return ", ".join(values[:limit]) + f" and {len(values) - limit} more"
+    return ", ".join(values)
+
+
+def check_writable(path, what):
+    """Raise CLIError before any work when ``path``'s directory does not exist."""
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise CLIError(f"{path}: cannot write the {what} there: no directory {str(parent)!r}")
+
+
+def _plural(items, word):
+    return word if len(items) == 1 else word + "s"
+
+
+def file_kind(path):
+    """``'csv'``, ``'tsv'``, ``'npz'`` or ``'npy'`` from the suffix of ``path``."""
+    name = Path(path).name.lower()
+    for suffix in _COMPRESSED:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    for kind in ("csv", "tsv", "npz", "npy"):
+        if name.endswith("." + kind):
+            return kind
+    raise CLIError(f"{path}: unknown file type; use a .csv, .tsv, .npz or .npy file")
+
+
+def _existing(path):
+    path = Path(path)
+    if not path.exists():
+        raise CLIError(f"{path}: no such file")
+    if path.is_dir():
+        raise CLIError(f"{path}: is a directory, not a data file")
+    return path
+
+
+def _read_csv(path, kind):
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is in the test extra
+        raise CLIError("reading CSV files needs pandas: pip install pandas") from None
+    try:
+        df = pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path}: the file is empty") from None
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CLIError(f"{path}: not a valid {kind.upper()} file: {first}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: not a {kind.upper()} text file (it is not UTF-8 text)") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise CLIError(f"{path}: cannot read it as {kind.upper()}: {one_line(exc)}") from None
+    if df.shape[0] == 0:
+        raise CLIError(f"{path}: no data rows below the header")
+    return df
+
+
+def _numeric_frame(df, source):
+    """``df`` as float64 after checking every column is numeric and complete."""
+    from pandas.api.types import is_numeric_dtype
+
+    bad = [c for c in df.columns if not is_numeric_dtype(df[c])]
+    if bad:
+        them = "it" if len(bad) == 1 else "them"
+        raise CLIError(
+            f"{source}: non-numeric feature {_plural(bad, 'column')} {names(bad)}: fastnn "
+            f"trains on numbers only; encode {them} first (for example with "
+            f"pandas.get_dummies) or drop {them}"
+        )
+    missing = [c for c in df.columns if df[c].isna().any()]
+    if missing:
+        raise CLIError(f"{source}: missing values in {_plural(missing, 'column')} "
+                       f"{names(missing)}: fill them in or drop those rows first")
+    return df.astype(np.float64)
+
+
+def _load_arrays(path, kind):
+    """The arrays of an ``.npz`` (dict) or the array of an ``.npy`` file."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                loaded = {name: loaded[name] for name in loaded.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if "pickle" in str(exc):
+            raise CLIError(f"{path}: not a numeric .{kind} file: it is not in NumPy's format, "
+                           "or it holds pickled Python objects, which fastnn does not "
+                           "load") from None
+        raise CLIError(f"{path}: cannot read it as .{kind}: {one_line(exc)}") from None
+    if kind == "npz" and not isinstance(loaded, dict):
+        raise CLIError(f"{path}: holds a single array (.npy format), not an .npz archive; "
+                       "rename it to .npy")
+    if kind == "npy" and isinstance(loaded, dict):
+        raise CLIError(f"{path}: is an .npz archive of arrays, not one .npy array; "
+                       "rename it to .npz")
+    return loaded
+
+
+def _feature_array(X, source, what="the array"):
+    if X.ndim != 2:
+        raise CLIError(f"{source}: {what} must be 2-D (rows x features), "
+                       f"got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise CLIError(f"{source}: {what} is empty (shape {X.shape})")
+    if X.dtype.kind not in "biuf":
+        raise CLIError(f"{source}: {what} has dtype {X.dtype}; fastnn needs numbers")
+    if X.dtype.kind == "f":
+        cols = np.flatnonzero(np.isnan(X).any(axis=0))
+        if cols.size:
+            raise CLIError(f"{source}: missing values (NaN) in {_plural(cols, 'column')} "
+                           f"{', '.join(map(str, cols[:8]))} of {what}: fill them in or "
+                           "drop those rows first")
+    return X
+
+
+def _column_index(target, width, source):
+    try:
+        index = int(target)
+    except (TypeError, ValueError):
+        raise CLIError(f"{source}: --target must be a column index for a .npy file "
+                       f"(e.g. -1 for the last column), got {target!r}") from None
+    if not -width <= index < width:
+        raise CLIError(f"{source}: --target {index} is not a column of an array with "
+                       f"{width} columns")
+    return index % width
+
+
+def _check_target(y, source, name, n_rows):
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim not in (1, 2) or y.shape[0] != n_rows:
+        raise CLIError(f"{source}: the target {name} has shape {y.shape} but the features "
+                       f"have {n_rows} rows")
+    if y.dtype.kind == "f":
+        missing = int(np.isnan(y).sum())
+    elif y.dtype.kind == "O":
+        missing = sum(v is None or (isinstance(v, float) and np.isnan(v)) for v in y.ravel())
+    else:
+        missing = 0
+    if missing:
+        raise CLIError(f"{source}: the target {name} has {missing} missing values; drop "
+                       "those rows first")
+    return y
+
+
+def read_training_data(path, target=None):
+    """Features and target of a training file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV / TSV, ``.npz`` or ``.npy`` file (see the module docstring).
+    target : str or None
+        Target column (CSV), array key (``.npz``, default ``'y'``) or column
+        index (``.npy``).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    CLIError
+        With a one-line message naming the file and the problem.
+    """
+    path = _existing(path)
+    kind = file_kind(path)
+    if kind in ("csv", "tsv"):
+        if target is None:
+            raise CLIError(f"{path}: name the target column with --target COLUMN")
+        df = _read_csv(path, kind)
+        if target not in df.columns:
+            raise CLIError(f"{path}: no column {target!r}; the columns are "
+                           f"{names(df.columns)}")
+        if df.shape[1] < 2:
+            raise CLIError(f"{path}: no feature columns besides the target {target!r}")
+        X = _numeric_frame(df.drop(columns=[target]), path)
+        y = _check_target(df[target].to_numpy(), path, repr(target), len(df))
+        return Dataset(X, y, str(path), repr(target))
+    arrays = _load_arrays(path, kind)
+    if kind == "npz":
+        key = "y" if target is None else target
+        if "X" not in arrays:
+            raise CLIError(f"{path}: no array 'X' (the features); the arrays are "
+                           f"{names(arrays)}")
+        if key not in arrays:
+            hint = "; name the target array with --target KEY" if target is None else ""
+            raise CLIError(f"{path}: no array {key!r} (the target){hint}; the arrays are "
+                           f"{names(arrays)}")
+        X = _feature_array(arrays["X"], path, "array 'X'")
+        y = _check_target(arrays[key], path, repr(key), X.shape[0])
+        return Dataset(X, y, str(path), repr(key))
+    A = _feature_array(arrays, path)
+    if target is None:
+        raise CLIError(f"{path}: name the target column of the .npy array with --target "
+                       "INDEX (e.g. --target -1 for the last column)")
+    j = _column_index(target, A.shape[1], path)
+    if A.shape[1] < 2:
+        raise CLIError(f"{path}: no feature columns besides the target column {j}")
+    X = np.ascontiguousarray(np.delete(A, j, axis=1))
+    return Dataset(X, _check_target(A[:, j], path, f"column {j}", A.shape[0]), str(path),
+                   f"column {j}")
+
+
+def read_prediction_features(path, model, target=None):
+    """The features of a file to predict, as the fitted ``model`` expects them.
+
+    A model fitted on a DataFrame (a CSV file) takes a CSV file's columns by
+    name, in its order; other columns are ignored. Otherwise (and for array
+    files) the file must have exactly the model's number of features, after
+    leaving out ``target``, and they are taken by position.
+
+    Parameters
+    ----------
+    path : str or path-like
+    model : DNNClassifier or DNNRegressor
+        A fitted estimator.
+    target : str or None
+        A column (CSV), or column index (``.npy``), to leave out.
+
+    Returns
+    -------
+    pandas.DataFrame or ndarray of shape (n_samples, model.n_features_in_)
+
+    Raises
+    ------
+    CLIError
+        A missing column, a wrong width, a non-numeric column, an unreadable file.
+    """
+    path = _existing(path)
+    kind = file_kind(path)
+    feature_names = model.__dict__.get("feature_names_in_")
+    n_features = model.n_features_in_
+    if kind in ("csv", "tsv"):
+        df = _read_csv(path, kind)
+        if feature_names is not None:
+            missing = [c for c in feature_names if c not in df.columns]
+            if missing:
+                raise CLIError(f"{path}: missing {_plural(missing, 'column')} "
+                               f"{names(missing)} that the model was trained on")
+            return _numeric_frame(df[list(feature_names)], path)
+        if target is not None:
+            if target not in df.columns:
+                raise CLIError(f"{path}: no column {target!r} to leave out; the columns are "
+                               f"{names(df.columns)}")
+            df = df.drop(columns=[target])
+        X = _numeric_frame(df, path).to_numpy()
+    elif kind == "npz":
+        arrays = _load_arrays(path, kind)
+        if "X" not in arrays:
+            raise CLIError(f"{path}: no array 'X' (the features); the arrays are "
+                           f"{names(arrays)}")
+        X = _feature_array(arrays["X"], path, "array 'X'")
+    else:
+        X = _feature_array(_load_arrays(path, kind), path)
+        if target is not None:
+            X = np.delete(X, _column_index(target, X.shape[1], path), axis=1)
+    if X.shape[1] != n_features:
+        hint = (" (leave out a target column with --target)"
+                if X.shape[1] == n_features + 1 and kind != "npz" else "")
+        raise CLIError(f"{path}: {X.shape[1]} feature columns, but the model was trained on "
+                       f"{n_features}{hint}")
+    if feature_names is not None:  # columns by position, under the names the model knows
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=list(feature_names))
+    return np.ascontiguousarray(X)
+
+
+def choose_task(y, task="auto"):
+    """Decide between classification and regression, and shape the target for it.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    task : {'auto', 'classification', 'regression'}
+        ``'auto'`` follows :data:`TASK_RULE`.
+
+    Returns
+    -------
+    task : str
+        ``'classification'`` or ``'regression'``.
+    y : ndarray
+        Labels for classification (integer-valued floats become integers,
+        mixed objects strings), floats for regression.
+    reason : str
+        Why, for the report.
+    """
+    y = np.asarray(y)
+    numeric = y.dtype.kind in "iuf"
+    integral = numeric and bool(np.all(np.isfinite(y)) and np.all(np.mod(y, 1) == 0))
+    if task == "regression":
+        if not numeric:
+            raise CLIError(f"the target is not numeric (dtype {y.dtype}), so it cannot be "
+                           "used for regression; use --task classification")
+        return "regression", y.astype(np.float64), "--task regression"
+    if task == "classification":
+        return "classification", _labels(y, integral), "--task classification"
+    if not numeric:
+        kind = "booleans" if y.dtype.kind == "b" else "text"
+        return "classification", _labels(y, integral), f"the target is not numeric ({kind})"
+    values = np.unique(y)
+    if y.ndim == 2:
+        if integral and set(values.tolist()) <= {0, 1}:
+            return "classification", _labels(y, True), "a 2-D target of 0 / 1 values"
+        return "regression", y.astype(np.float64), "a 2-D numeric target"
+    if integral and values.size <= MAX_AUTO_CLASSES:
+        return ("classification", _labels(y, True),
+                f"{values.size} distinct integer values, at most {MAX_AUTO_CLASSES}")
+    why = (f"{values.size} distinct integer values, more than {MAX_AUTO_CLASSES}"
+           if integral else "non-integer values")
+    return "regression", y.astype(np.float64), why
+
+
+def _labels(y, integral):
+    if y.dtype.kind == "f" and integral:
+        return y.astype(np.int64)
+    if y.dtype.kind == "O":
+        return y.astype(str)
+    return y
