@@ -490,6 +490,7 @@ class BaseDNN(BaseEstimator, ABC):
         random_stream = self._needs_random_stream(reg)
         sample_idx = np.arange(n_samples, dtype=np.int64)
         reporter = EpochReporter(self.verbose, 1 if incremental else self.max_iter)
+        hit_max_iter = False
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
@@ -531,15 +532,17 @@ class BaseDNN(BaseEstimator, ABC):
                 if incremental:
                     break
                 if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet." % self.max_iter,
-                        ConvergenceWarning,
-                    )
+                    hit_max_iter = True
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         finally:
             reporter.close()
+        if hit_max_iter:  # after the progress bar is closed, so it does not cut into it
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) "
+                "reached and the optimization hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+            )
         if early_stopping:
             self._net.params[:], self._net.buffers[:] = self._best_state
 
