@@ -28,7 +28,7 @@ from ._network import WEIGHT_INITS, Network
 from ._progress import EpochReporter
 from ._schedules import ADAPTIVE_MIN_LR, SCHEDULES, scheduled_learning_rate
 from ._solvers import MinibatchTrainer, Regularization, TrainData, fit_lbfgs, output_loss
-from ._threads import limit_threads
+from ._threads import limit_threads, minibatch_threads
 from .exceptions import DivergenceError
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZER_CODES)
@@ -329,7 +329,9 @@ class BaseDNN(BaseEstimator, ABC):
             val = _Validation(Xv, Yv, yv, None)
         data = TrainData.build(X, Y, sw)
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(data, incremental, reg, val)
+            batch = 200 if self.batch_size == "auto" else self.batch_size
+            with minibatch_threads(self.n_threads, layer_units, min(batch, data.n_samples)):
+                self._fit_stochastic(data, incremental, reg, val)
         else:
             self._fit_lbfgs(data, reg, val)
         if not (np.isfinite(self._net.params).all() and np.isfinite(self._net.buffers).all()):

@@ -201,7 +201,10 @@ n_threads : int or None, default=None
     kernels and in the BLAS calls inside them (set per call in the calling
     thread with ``numba.set_num_threads`` and ``threadpoolctl``, restored
     afterwards). ``None``: all available, within the limits the environment
-    sets. Use ``n_threads=1`` when a search runs one fit per core
+    sets, except that minibatch training of a network whose largest per-batch
+    matrix product is below 4M multiply-adds uses one BLAS thread (a second
+    gains nothing there and is 10-40x slower when another process holds a
+    core). Use ``n_threads=1`` when a search runs one fit per core
     (``GridSearchCV(n_jobs=-1)``), so that the workers do not oversubscribe.
 
 dtype : {'float32', 'float64'}, default='float32'

@@ -168,3 +168,20 @@ def test_warmup_fills_the_cache_so_later_fits_compile_nothing(tmp_path):
 def test_warmup_returns_seconds_per_dtype():
     seconds = fastnn.warmup(dtypes=("float32",))
     assert set(seconds) == {"float32"} and seconds["float32"] > 0
+
+
+def test_small_networks_train_with_one_blas_thread_by_default(data):
+    """n_threads=None: products below SMALL_PRODUCT multiply-adds use one BLAS
+    thread (a second gains nothing and is slow on a busy machine); larger ones
+    keep every thread; both are restored afterwards."""
+    X, y = data
+    seen = []
+    record = lambda est, info: seen.append(set(blas_threads().values()))  # noqa: E731
+    before = blas_threads()
+    DNNClassifier(hidden_layer_sizes=(16,), max_iter=1, callbacks=[record]).fit(X, y)
+    assert seen[-1] == {1}
+    X_wide = np.tile(X, (1, 7))  # 70 features
+    DNNClassifier(hidden_layer_sizes=(1024,), batch_size=128, max_iter=1,
+                  callbacks=[record]).fit(X_wide, y)
+    assert seen[-1] == set(before.values())
+    assert blas_threads() == before
