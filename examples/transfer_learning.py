@@ -5,14 +5,15 @@ saved, reloaded with ``init_from`` and reused for a new task (digits 5-9), next 
 the same network trained from scratch. The course notes' advice (Unit 04,
 "transfer learning & model save") decides what trains:
 
-==============  ==============  ===========================================  ==============================
-new data        vs the original what to do                                    fastnn
-==============  ==============  ===========================================  ==============================
-little          similar         train only the output layer                  ``freeze_layers=3`` (all hidden)
-much            similar         fine-tune everything                         ``freeze_layers=None``
-little          different       freeze the early layers, retrain the rest    ``freeze_layers=1``
-much            different       fine-tune everything (or start afresh)       ``freeze_layers=None``
-==============  ==============  ===========================================  ==============================
+======  =========  ==================================  ===========================
+data    vs before  what to do                          fastnn
+======  =========  ==================================  ===========================
+little  similar    train only the output layer         ``freeze_layers=3`` (all)
+much    similar    fine-tune everything                ``freeze_layers=None``
+little  different  freeze the early layers, train      ``freeze_layers=1``
+                   the rest
+much    different  fine-tune everything (or afresh)    ``freeze_layers=None``
+======  =========  ==================================  ===========================
 
 "Similar" data are digits 5-9 as they are; "different" data are the same digits
 transposed and inverted (``1 - x.T``): other input statistics for the same kind of

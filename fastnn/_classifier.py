@@ -65,8 +65,8 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         n_iter_no_change=10, max_fun=15000, weight_init="auto", batch_norm=False,
         batch_norm_momentum=0.1, dropout=0.0, l1=0.0, max_norm=None, clip_norm=None,
         clip_value=None, input_noise=0.0, rho=0.9, weight_decay=0.01, lr_decay=None,
-        lr_step_epochs=10, callbacks=None, init_from=None, freeze_layers=None, n_threads=None, class_weight=None,
-        dtype="float32",
+        lr_step_epochs=10, callbacks=None, init_from=None, freeze_layers=None,
+        n_threads=None, class_weight=None, dtype="float32",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,

@@ -13,8 +13,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info
 
 import fastnn
-from fastnn import DNNClassifier, DNNRegressor
-from fastnn import _jit
+from fastnn import DNNClassifier, DNNRegressor, _jit
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
