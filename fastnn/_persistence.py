@@ -13,6 +13,7 @@ A model file is a ZIP archive written by :func:`numpy.savez` with no pickle insi
 Loading reads it with ``allow_pickle=False``, checks the version and the checksum,
 and rebuilds the estimator without compiling anything.
 """
+import dataclasses
 import hashlib
 import io
 import json
@@ -26,7 +27,9 @@ from sklearn.preprocessing import LabelBinarizer
 from ._network import Network
 from .exceptions import ModelFileError
 
-FORMAT_VERSION = 1
+#: 2: parameters freeze_layers and n_threads, the optimizer's frozen layers, dicts
+#: with non-string keys. Version 1 files still load.
+FORMAT_VERSION = 2
 #: Types to pass as ``trusted`` to ``skops.io.load`` for a fastnn estimator
 #: (scikit-learn's own types, such as LabelBinarizer, are trusted by skops already).
 SKOPS_TRUSTED_TYPES = [
@@ -55,7 +58,10 @@ def _to_json(value):
     if isinstance(value, list):
         return [_to_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _to_json(v) for k, v in value.items()}
+        if all(isinstance(k, str) for k in value):
+            return {k: _to_json(v) for k, v in value.items()}
+        # e.g. class_weight={0: 1.0, 1: 5.0}: keep the key types
+        return {"__items__": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
     return value
 
 
@@ -67,6 +73,8 @@ def _from_json(value):
             return float(value["__float__"])
         if "__tuple__" in value:
             return tuple(_from_json(v) for v in value["__tuple__"])
+        if "__items__" in value:
+            return {_from_json(k): _from_json(v) for k, v in value["__items__"]}
         return {k: _from_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_json(v) for v in value]
@@ -127,7 +135,8 @@ def save(est, path):
     trainer = est.__dict__.get("_trainer")
     if trainer is not None:
         arrays["opt_state"] = trainer.state
-        meta["optimizer"] = {"step": trainer.step, "hyper": trainer.hyper.tolist()}
+        meta["optimizer"] = {"step": trainer.step, "hyper": trainer.hyper.tolist(),
+                             "frozen": [int(l) for l in np.flatnonzero(trainer.frozen)]}
     meta["checksum"] = _checksum(arrays, meta)
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     with open(path, "wb") as fh:
@@ -210,7 +219,13 @@ def load(path):
         est._label_binarizer = lb
         est.classes_ = lb.classes_
     if "optimizer" in meta:
-        trainer = est._make_trainer(est._regularization(len(spec["layer_units"]) - 2))
+        # the trainer as it was saved: its state covers the layers trainable then
+        # (freeze_layers may have been changed since; the next partial_fit applies it)
+        reg = dataclasses.replace(est._regularization(len(spec["layer_units"]) - 2),
+                                  frozen=tuple(meta["optimizer"].get("frozen", ())))
+        trainer = est._make_trainer(reg)
+        if trainer.state.shape != arrays["opt_state"].shape:
+            _fail(path, "its optimizer state does not match the network it describes.")
         trainer.state[...] = arrays["opt_state"]
         trainer.step = meta["optimizer"]["step"]
         trainer.hyper[:] = meta["optimizer"]["hyper"]

@@ -192,3 +192,20 @@ def test_bad_freeze_value_in_partial_fit_leaves_the_model_untouched(digits):
     with pytest.raises(ValueError, match="freezes more hidden layers"):
         est.partial_fit(X, y)
     assert_array_equal(est.predict_proba(X), before)
+
+
+def test_a_model_saved_after_changing_freeze_layers_loads_and_unfreezes(digits, source,
+                                                                        tmp_path):
+    """The saved optimizer state covers the layers that were trainable; the file
+    records which, and the next partial_fit applies the new freeze_layers."""
+    X, y = digits
+    est = fit_quietly(DNNClassifier(**COMMON, init_from=source, freeze_layers=1), X, y)
+    est.set_params(freeze_layers=None)  # about to fine-tune everything
+    est.save(tmp_path / "m.fnn")
+    loaded = load(tmp_path / "m.fnn")
+    assert_array_equal(loaded._trainer.state, est._trainer.state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded.partial_fit(X, y)
+    assert loaded._trainer.state.shape == (2, loaded._net.n_params)
+    assert_layers_changed(loaded, source, [0])

@@ -247,3 +247,19 @@ def test_init_from_errors(digits, tmp_path):
         DNNClassifier(init_from=tmp_path / "missing.fastnn").fit(X, y)
     with pytest.raises(ValueError, match="init_from must be"):
         DNNClassifier(init_from=42).fit(X, y)
+
+
+def test_class_weight_with_integer_labels_round_trips(tmp_path):
+    from sklearn.datasets import load_iris
+
+    from fastnn import DNNClassifier, load
+
+    X, y = load_iris(return_X_y=True)
+    weights = {np.int64(0): 1.0, 1: 2.0, 2: 0.5}  # NumPy and Python integer keys
+    est = DNNClassifier(hidden_layer_sizes=(8,), max_iter=3, class_weight=weights,
+                        random_state=0).fit(X, y)
+    est.save(tmp_path / "cw.fnn")
+    loaded = load(tmp_path / "cw.fnn")
+    assert loaded.class_weight == {0: 1.0, 1: 2.0, 2: 0.5}
+    assert all(type(k) is int for k in loaded.class_weight)
+    loaded.partial_fit(X, y)  # the classes are still found in class_weight
