@@ -1,5 +1,6 @@
 """How many threads one ``fit`` or ``predict`` call may use (``n_threads``)."""
 import contextlib
+import threading
 
 #: Below this many multiply-adds in a network's largest per-batch matrix product,
 #: minibatch training uses one BLAS thread when ``n_threads`` is None: a second
@@ -9,6 +10,9 @@ import contextlib
 SMALL_PRODUCT = 1 << 22
 
 _controller = None
+_lock = threading.Lock()
+_active = []          # the BLAS limits of the calls running now, in any thread
+_first_limiter = None  # restores the limits from before the first of them
 
 
 def _blas():
@@ -23,13 +27,42 @@ def _blas():
 
 
 @contextlib.contextmanager
+def blas_limit(n):
+    """Cap BLAS at ``n`` threads for the body.
+
+    BLAS thread limits are process-wide, so calls that overlap in several
+    threads (joblib's threading backend, a threaded Dask worker) share one
+    setting: the smallest limit any running call asked for, and the limits
+    from before the first call come back when the last one ends.
+    """
+    global _first_limiter
+    with _lock:
+        if not _active:
+            _first_limiter = _blas().limit(limits=n, user_api="blas")
+        elif n < min(_active):
+            _blas().limit(limits=n, user_api="blas")
+        _active.append(n)
+    try:
+        yield
+    finally:
+        with _lock:
+            _active.remove(n)
+            if not _active:
+                _first_limiter.restore_original_limits()
+                _first_limiter = None
+            elif n < min(_active):
+                _blas().limit(limits=min(_active), user_api="blas")
+
+
+@contextlib.contextmanager
 def limit_threads(n_threads):
     """Run the body with at most ``n_threads`` threads in Numba and in BLAS.
 
     Numba's thread count is a per-thread setting: it is set in the calling
     thread and restored afterwards. BLAS (OpenBLAS / MKL, through
-    ``threadpoolctl``) is capped to the same number, so compiled kernels and
-    the BLAS calls inside them never both run full width.
+    ``threadpoolctl``) is capped to the same number (see :func:`blas_limit`),
+    so compiled kernels and the BLAS calls inside them never both run full
+    width.
 
     Parameters
     ----------
@@ -46,7 +79,7 @@ def limit_threads(n_threads):
     previous = numba.get_num_threads()
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     try:
-        with _blas().limit(limits=n, user_api="blas"):
+        with blas_limit(n):
             yield
     finally:
         numba.set_num_threads(previous)
@@ -63,7 +96,7 @@ def minibatch_threads(n_threads, layer_units, batch_size):
     :data:`SMALL_PRODUCT`, one BLAS thread; otherwise what :func:`limit_threads`
     set (the caller's context)."""
     if n_threads is None and largest_batch_product(layer_units, batch_size) < SMALL_PRODUCT:
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas_limit(1):
             yield
     else:
         yield

@@ -184,3 +184,20 @@ def test_small_networks_train_with_one_blas_thread_by_default(data):
                   callbacks=[record]).fit(X_wide, y)
     assert seen[-1] == set(before.values())
     assert blas_threads() == before
+
+
+def test_overlapping_limits_restore_the_original_blas_threads():
+    """BLAS limits are process-wide: calls that overlap (in several threads) share
+    the smallest limit, and the original comes back when the last call ends, even
+    when the first call ends first (the bug: the second call restored the first's 1)."""
+    from fastnn._threads import blas_limit
+
+    before = blas_threads()
+    first, second = blas_limit(1), blas_limit(2)
+    first.__enter__()
+    second.__enter__()
+    assert set(blas_threads().values()) == {1}
+    first.__exit__(None, None, None)  # the first call ends while the second runs
+    assert set(blas_threads().values()) == {min(2, max(before.values()))}
+    second.__exit__(None, None, None)
+    assert blas_threads() == before
