@@ -198,6 +198,12 @@ def fit_timed(est, X, y, val=None):
 def train(args, specs):
     """Run ``fastnn train`` (see the module docstring)."""
     kwargs = estimator_kwargs(args, specs)
+    if args.standardize and kwargs.get("init_from") is not None:
+        raise CLIError(
+            "--standardize cannot be combined with --init-from: the source model's first "
+            "layer expects the features it was trained on, not standardised ones; "
+            "standardise the data yourself for both models, or drop --standardize."
+        )
     check_writable(args.out, "model")
     if args.plot:
         from ._plotting import check_image_path

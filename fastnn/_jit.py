@@ -25,11 +25,17 @@ FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
 KERNELS_DIR = Path(__file__).resolve().parent / "_kernels"
 
 
-def _writable_dir(path):
+def _writable_dir(path, private=False):
     """Whether a file can be created in ``path`` (made if missing), as Numba's
-    own in-tree cache check does."""
+    own in-tree cache check does. ``private``: also require that the folder is
+    the current user's and nobody else may write to it (cache files are
+    pickles: a folder another user controls could plant code in them)."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if private and hasattr(os, "getuid"):
+            info = path.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                return False
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError:
@@ -60,7 +66,7 @@ def configure_cache(kernels_dir=KERNELS_DIR):
     if os.environ.get("NUMBA_CACHE_DIR") or _writable_dir(Path(kernels_dir) / "__pycache__"):
         return None
     for candidate in fallback_cache_dirs():
-        if _writable_dir(candidate):
+        if _writable_dir(candidate, private=True):
             numba.config.CACHE_DIR = str(candidate)
             return numba.config.CACHE_DIR
     return None  # nowhere to write: Numba compiles in memory and warns

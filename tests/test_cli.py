@@ -277,6 +277,9 @@ ERRORS = {
     "missing-model": (["predict", "{d}/missing.fastnn", "{d}/iris.csv"], ["No such file"]),
     "not-a-model": (["info", "{d}/iris.csv"], ["Cannot load fastnn model", "not a fastnn model"]),
     "missing-arguments": (["predict"], ["the following arguments are required: MODEL, DATA"]),
+    "standardize-with-init-from": (["train", "{d}/reg.npz", "--standardize", "--init-from",
+                                    "{d}/corrupt.fastnn"],
+                                   ["--standardize cannot be combined with --init-from"]),
 }
 
 

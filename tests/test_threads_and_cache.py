@@ -201,3 +201,18 @@ def test_overlapping_limits_restore_the_original_blas_threads():
     assert set(blas_threads().values()) == {min(2, max(before.values()))}
     second.__exit__(None, None, None)
     assert blas_threads() == before
+
+
+def test_cache_fallback_skips_a_folder_others_can_write(tmp_path, monkeypatch):
+    """A predictable temp folder another user created (or made world-writable)
+    is not used: Numba's cache files are pickles."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "fallback_cache_dirs", lambda: [shared, tmp_path / "mine"])
+    assert _jit.configure_cache(blocker / "_kernels") == str(tmp_path / "mine")
+    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o700
