@@ -479,6 +479,12 @@ class BaseDNN(BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        # warm_start may switch early stopping on or off after the first fit
+        if early_stopping and self.__dict__.get("best_validation_score_") is None:
+            self.validation_scores_ = list(self.__dict__.get("validation_scores_") or [])
+            self.best_validation_score_ = -np.inf
+        if not early_stopping and self.__dict__.get("best_loss_") is None:
+            self.best_loss_ = np.inf
         train_idx = np.arange(data.n_samples, dtype=np.int64)
         if early_stopping and val is None:
             train_idx, val_idx = self._split_validation(data)

@@ -1,5 +1,6 @@
 """Estimator behaviour: targets, inputs, errors, state, and the MLP drop-in promise."""
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -352,3 +353,17 @@ def test_invalid_parameter_values_are_rejected(iris):
         DNNClassifier(dtype="float16").fit(X, y)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         DNNClassifier(hidden_layer_sizes=(4, 0)).fit(X, y)
+
+
+def test_warm_start_may_switch_early_stopping_on_and_off():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = DNNClassifier(hidden_layer_sizes=(16,), max_iter=3, warm_start=True,
+                            random_state=0).fit(X / 16, y)
+        clf.set_params(early_stopping=True, max_iter=4).fit(X / 16, y)
+        assert len(clf.validation_scores_) == 4 and np.isfinite(clf.best_validation_score_)
+        clf.set_params(early_stopping=False).fit(X / 16, y)
+    assert clf.n_iter_ == 11
