@@ -251,24 +251,20 @@ def backward_batch_(Xin, data, indices, indptr, rows, sparse, params, grads, buf
                 v_off = layout[l, VAR_OFF]
                 batchnorm_inference_backward_(D, params[g_off : g_off + m],
                                               buffers[v_off : v_off + m], hyper[BN_EPS])
-        if not trainable:
-            if l > lowest:
-                np.dot(D, W.T, work_view(work, wbase, DB, layout, l - 1, cap, n))
-            continue
-        if l == 0:
-            if sparse:
-                csr_weight_grad_(data, indices, indptr, rows, D, gW)
-                s1, s2 = finish_param_grads_(D, W, gW, gb, alpha, l1, scale)
+        if trainable:
+            if l == 0:
+                if sparse:
+                    csr_weight_grad_(data, indices, indptr, rows, D, gW)
+                    s1, s2 = finish_param_grads_(D, W, gW, gb, alpha, l1, scale)
+                else:
+                    s1, s2 = dense_backward_(D, Xin, W, gW, gb, alpha, l1, scale)
             else:
-                s1, s2 = dense_backward_(D, Xin, W, gW, gb, alpha, l1, scale)
-        else:
-            A_prev = layer_output(work, wbase, layout, dropout, l - 1, cap, n)
-            s1, s2 = dense_backward_(D, A_prev, W, gW, gb, alpha, l1, scale)
-            if l > lowest:
-                D_prev = work_view(work, wbase, DB, layout, l - 1, cap, n)
-                np.dot(D, W.T, D_prev)
-        sq += s1
-        absolute += s2
+                A_prev = layer_output(work, wbase, layout, dropout, l - 1, cap, n)
+                s1, s2 = dense_backward_(D, A_prev, W, gW, gb, alpha, l1, scale)
+            sq += s1
+            absolute += s2
+        if l > lowest:  # the layer below still needs its delta
+            np.dot(D, W.T, work_view(work, wbase, DB, layout, l - 1, cap, n))
     return sq, absolute
 
 
