@@ -329,8 +329,8 @@ class BaseDNN(BaseEstimator, ABC):
             val = _Validation(Xv, Yv, yv, None)
         data = TrainData.build(X, Y, sw)
         if self.solver in _STOCHASTIC_SOLVERS:
-            batch = 200 if self.batch_size == "auto" else self.batch_size
-            with minibatch_threads(self.n_threads, layer_units, min(batch, data.n_samples)):
+            batch = self._batch_size(data.n_samples, warn=False)
+            with minibatch_threads(self.n_threads, layer_units, batch):
                 self._fit_stochastic(data, incremental, reg, val)
         else:
             self._fit_lbfgs(data, reg, val)
@@ -460,10 +460,10 @@ class BaseDNN(BaseEstimator, ABC):
         return any(r > 0 for r in reg.dropout) or reg.input_noise > 0 or (
             ACTIVATION_CODES[self.activation] == RRELU)
 
-    def _batch_size(self, n_samples):
+    def _batch_size(self, n_samples, warn=True):
         if self.batch_size == "auto":
             return min(200, n_samples)
-        if self.batch_size > n_samples:
+        if warn and self.batch_size > n_samples:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than "
                 "sample size. It is going to be clipped"
