@@ -29,13 +29,12 @@ else ``../shared/data`` beside the repository. Without it the script prints one
 line saying so and exits with status 77 ("skipped", the automake convention).
 """
 import argparse
-import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from _data import EXIT_SKIPPED, add_data_dir_argument, data_file_or_none
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
@@ -46,10 +45,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fastnn import DNNRegressor
 
-#: Exit status meaning "skipped: the data file is missing".
-EXIT_SKIPPED = 77
 DATA_FILE = "california_housing.npz"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: Targets are used in this unit (dollars).
 TARGET_UNIT = 1e5
 QUICK_ROWS, QUICK_EPOCHS = 3000, 10
@@ -62,10 +58,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help=f"reduced size for CI: {QUICK_ROWS} random rows, "
                              f"{QUICK_EPOCHS} epochs")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("FASTNN_DATA_DIR") or DEFAULT_DATA_DIR),
-                        help=f"folder holding {DATA_FILE} (default: $FASTNN_DATA_DIR, "
-                             f"else %(default)s)")
+    add_data_dir_argument(parser, DATA_FILE)
     parser.add_argument("--seed", type=int, default=0,
                         help="random_state of the split and the network (default: 0)")
     return parser.parse_args(argv)
@@ -118,10 +111,8 @@ def main(argv=None):
     """Fit the pipeline and the baseline, print test R^2, RMSE and fit times; return
     the exit status."""
     args = parse_args(argv)
-    path = args.data_dir / DATA_FILE
-    if not path.is_file():
-        print(f"skipped: {path} not found; pass --data-dir or set FASTNN_DATA_DIR to the "
-              f"folder holding {DATA_FILE}", file=sys.stderr)
+    path = data_file_or_none(args.data_dir, DATA_FILE)
+    if path is None:
         return EXIT_SKIPPED
     X, y, names = load_housing(path, args.quick, args.seed)
     X_train, X_test, y_train, y_test = train_test_split(

@@ -26,21 +26,17 @@ Data: ``mnist.npz`` from ``--data-dir``, else ``$FASTNN_DATA_DIR``, else
 saying so and exits with status 77 ("skipped", the automake convention).
 """
 import argparse
-import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from _data import EXIT_SKIPPED, add_data_dir_argument, data_file_or_none
 from sklearn.exceptions import ConvergenceWarning
 
 from fastnn import DNNClassifier
 
-#: Exit status meaning "skipped: the data file is missing".
-EXIT_SKIPPED = 77
 DATA_FILE = "mnist.npz"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 QUICK_TRAIN_ROWS, QUICK_TEST_ROWS, QUICK_EPOCHS = 5000, 2000, 3
 FULL_EPOCHS = 20
 
@@ -51,10 +47,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help=f"reduced size for CI: {QUICK_TRAIN_ROWS} training rows, "
                              f"{QUICK_TEST_ROWS} test rows, {QUICK_EPOCHS} epochs")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("FASTNN_DATA_DIR") or DEFAULT_DATA_DIR),
-                        help=f"folder holding {DATA_FILE} (default: $FASTNN_DATA_DIR, "
-                             f"else %(default)s)")
+    add_data_dir_argument(parser, DATA_FILE)
     parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="DNNClassifier's verbose: 1 a progress bar, 2 a line per epoch")
@@ -76,10 +69,8 @@ def load_mnist(path, quick):
 def main(argv=None):
     """Train on MNIST, print the test accuracy and fit time; return the exit status."""
     args = parse_args(argv)
-    path = args.data_dir / DATA_FILE
-    if not path.is_file():
-        print(f"skipped: {path} not found; pass --data-dir or set FASTNN_DATA_DIR to the "
-              f"folder holding {DATA_FILE}", file=sys.stderr)
+    path = data_file_or_none(args.data_dir, DATA_FILE)
+    if path is None:
         return EXIT_SKIPPED
     X_train, y_train, X_test, y_test = load_mnist(path, args.quick)
     epochs = QUICK_EPOCHS if args.quick else FULL_EPOCHS

@@ -41,7 +41,6 @@ Data: ``mnist.npz`` from ``--data-dir``, else ``$FASTNN_DATA_DIR``, else
 saying so and exits with status 77 ("skipped").
 """
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -49,13 +48,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _data import EXIT_SKIPPED, add_data_dir_argument, data_file_or_none
 from sklearn.exceptions import ConvergenceWarning
 
 from fastnn import DNNClassifier
 
-EXIT_SKIPPED = 77
 DATA_FILE = "mnist.npz"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HIDDEN = (256, 128, 64)
 #: (name, rows per class or None for all, transformed input, freeze_layers)
 SITUATIONS = [
@@ -72,10 +70,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="reduced size for CI: 3000 source rows, at most 2000 target "
                              "rows, 2000 test rows, few epochs")
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("FASTNN_DATA_DIR") or DEFAULT_DATA_DIR),
-                        help=f"folder holding {DATA_FILE} (default: $FASTNN_DATA_DIR, "
-                             "else %(default)s)")
+    add_data_dir_argument(parser, DATA_FILE)
     parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
     return parser.parse_args(argv)
 
@@ -101,10 +96,8 @@ def model(epochs, seed, batch_size=128, **kwargs):
 
 def main(argv=None):
     args = parse_args(argv)
-    path = args.data_dir / DATA_FILE
-    if not path.is_file():
-        print(f"skipped: {path} not found; pass --data-dir or set FASTNN_DATA_DIR to the "
-              f"folder holding {DATA_FILE}", file=sys.stderr)
+    path = data_file_or_none(args.data_dir, DATA_FILE)
+    if path is None:
         return EXIT_SKIPPED
     with np.load(path) as data:
         X_train, y_train = data["X_train"], data["y_train"]
