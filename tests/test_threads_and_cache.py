@@ -101,12 +101,15 @@ def test_cache_falls_back_to_a_writable_folder_for_a_read_only_install(tmp_path,
 
 
 def _cache_path_in_subprocess(code, env):
+    """Where the training kernel caches in a fresh process that first runs ``code``,
+    with ``env`` over this environment minus any NUMBA_CACHE_DIR."""
     script = textwrap.dedent(code) + textwrap.dedent("""
         from fastnn._kernels import network
         print(network.train_epoch_._cache.cache_path)
     """)
+    base = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**os.environ, **env}, check=True)
+                         env={**base, **env}, check=True)
     return res.stdout.strip()
 
 
@@ -118,17 +121,12 @@ def test_kernels_cache_where_numba_cache_dir_says(tmp_path):
 def test_kernels_of_a_read_only_install_cache_in_the_fallback(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    env_without = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    script = textwrap.dedent(f"""
+    code = f"""
         from fastnn import _jit
         _jit.configure_cache({str(blocker / "_kernels")!r})
-        from fastnn._kernels import network
-        print(network.train_epoch_._cache.cache_path)
-    """)
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**env_without, **env}, check=True)
-    assert res.stdout.strip().startswith(str(tmp_path / "xdg" / "fastnn" / "numba"))
+    """
+    path = _cache_path_in_subprocess(code, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert path.startswith(str(tmp_path / "xdg" / "fastnn" / "numba"))
 
 
 @pytest.mark.slow
