@@ -499,6 +499,10 @@ class BaseDNN(BaseEstimator, ABC):
         sample_idx = np.arange(n_samples, dtype=np.int64)
         reporter = EpochReporter(self.verbose, 1 if incremental else self.max_iter)
         hit_max_iter = False
+        # n_iter_ counts the epochs of this call, as in scikit-learn >= 1.3 (a warm
+        # start trains max_iter more epochs; partial_fit leaves 1); t_, loss_curve_
+        # and history_ keep counting across calls, and schedules use their totals.
+        self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
@@ -523,7 +527,7 @@ class BaseDNN(BaseEstimator, ABC):
                 self._update_no_improvement_count(early_stopping, info)
                 trainer.learning_rate = scheduled_learning_rate(
                     self.learning_rate, self.learning_rate_init, trainer.learning_rate,
-                    epochs=self.n_iter_, t=self.t_, power_t=self.power_t,
+                    epochs=len(self.loss_curve_), t=self.t_, power_t=self.power_t,
                     lr_decay=self.lr_decay, lr_step_epochs=self.lr_step_epochs,
                     max_iter=self.max_iter,
                 )

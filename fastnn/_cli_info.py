@@ -37,7 +37,8 @@ def _training_line(model):
     if model.solver == "lbfgs":
         line = f"training: {model.n_iter_} L-BFGS iterations"
     else:
-        line = f"training: {model.n_iter_} epochs of {model.solver}"
+        epochs = len(model.__dict__.get("loss_curve_") or ()) or model.n_iter_  # every fit
+        line = f"training: {epochs} epochs of {model.solver}"
     line += f"; final training loss {model.loss_:.4g}"
     scores = [s for s in history.get("val_score", []) if s is not None]
     if scores and model.solver == "lbfgs":

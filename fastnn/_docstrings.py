@@ -46,7 +46,8 @@ batch_size : int or 'auto', default='auto'
 
 learning_rate : str, default='constant'
     Learning-rate schedule of every stochastic solver, applied after each epoch
-    (``e`` epochs done, ``t`` samples seen):
+    (``e`` epochs done and ``t`` samples seen since the model was initialised,
+    so warm starts and ``partial_fit`` continue the schedule):
 
     - ``'constant'``: ``lr_init``;
     - ``'invscaling'``: ``lr_init / (t + 1) ** power_t``;
@@ -171,8 +172,9 @@ lr_step_epochs : int, default=10
 
 callbacks : list of callable or None, default=None
     Called after every epoch as ``callback(estimator, epoch_info)``, with
-    ``epoch_info`` a dict of ``epoch, loss, val_loss, val_score,
-    learning_rate, epoch_time``; returning True stops training.
+    ``epoch_info`` a dict of ``epoch`` (the epoch number within this call,
+    ``n_iter_``), ``loss, val_loss, val_score, learning_rate, epoch_time``;
+    returning True stops training.
 
 init_from : estimator, str, path-like or None, default=None
     Transfer learning: a fitted fastnn estimator or the path of a saved model
@@ -254,7 +256,10 @@ feature_names_in_ : ndarray of shape (n_features_in_,)
     Names of the features seen during fit, when ``X`` had string column names.
 
 n_iter_ : int
-    Number of epochs (or L-BFGS iterations) run.
+    Number of epochs (or L-BFGS iterations) run by the last call to ``fit``,
+    as in ``MLPClassifier``: a warm-started ``fit`` trains ``max_iter`` more
+    epochs and reports those, and ``partial_fit`` leaves 1. ``t_``,
+    ``loss_curve_`` and ``history_`` keep counting across calls.
 
 n_layers_ : int
     Number of layers, input and output included.

@@ -188,6 +188,75 @@ def test_fitted_attributes_match_mlp(iris):
     assert len(es.validation_scores_) == es.n_iter_ and es.best_loss_ is None
 
 
+def _fit(est, X, y):
+    return est.fit(X, y)
+
+
+def _partial_fit(est, X, y):
+    classes = np.unique(y) if hasattr(est, "predict_proba") else None
+    return est.partial_fit(X, y, classes=classes) if classes is not None else est.partial_fit(X, y)
+
+
+def _set(**params):
+    def call(est, X, y):
+        return est.set_params(**params)
+
+    call.__name__ = "set_params(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+    return call
+
+
+# (estimator parameters, calls): every call runs on both estimators side by side.
+COUNTING_SCENARIOS = {
+    "warm start, same max_iter": (dict(warm_start=True, max_iter=3), [_fit, _fit, _fit]),
+    "warm start, raised max_iter": (dict(warm_start=True, max_iter=10),
+                                    [_fit, _set(max_iter=20), _fit]),
+    "cold refits": (dict(max_iter=4), [_fit, _fit]),
+    "partial_fit": (dict(), [_partial_fit, _partial_fit, _partial_fit]),
+    "partial_fit then fit": (dict(max_iter=3), [_partial_fit, _partial_fit, _fit, _partial_fit]),
+    "warm fit then partial_fit": (dict(max_iter=3, warm_start=True),
+                                  [_fit, _partial_fit, _fit]),
+    # tol far above any change: the no-improvement count decides, whatever the values
+    "training loss plateau, warm": (dict(warm_start=True, max_iter=50, tol=10.0,
+                                         n_iter_no_change=2), [_fit, _fit, _fit]),
+    "early stopping plateau, warm": (dict(warm_start=True, max_iter=50, tol=10.0,
+                                          n_iter_no_change=2, early_stopping=True),
+                                     [_fit, _fit, _set(n_iter_no_change=5), _fit]),
+    "adaptive rate, sgd": (dict(solver="sgd", learning_rate="adaptive", max_iter=30,
+                                tol=10.0, n_iter_no_change=2, warm_start=True), [_fit, _fit]),
+    "lbfgs, warm": (dict(solver="lbfgs", max_iter=5, warm_start=True), [_fit, _fit]),
+}
+
+
+def _counts(est, call, X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call(est, X, y)
+    return dict(
+        n_iter_=getattr(est, "n_iter_", None), t_=getattr(est, "t_", None),
+        loss_curve=len(getattr(est, "loss_curve_", None) or ()),
+        validation_scores=len(getattr(est, "validation_scores_", None) or ()),
+        convergence_warnings=sum(issubclass(w.category, ConvergenceWarning) for w in caught),
+    )
+
+
+@pytest.mark.parametrize("scenario", list(COUNTING_SCENARIOS))
+@pytest.mark.parametrize("ours, theirs", [(DNNClassifier, MLPClassifier),
+                                          (DNNRegressor, MLPRegressor)],
+                         ids=["classifier", "regressor"])
+def test_iteration_counts_and_warnings_match_mlp_call_for_call(iris, scenario, ours, theirs):
+    """n_iter_ (epochs of the last call), t_, loss_curve_ and validation_scores_
+    lengths, and the ConvergenceWarnings of each call are scikit-learn's."""
+    X, y = iris
+    if ours is DNNRegressor:
+        y = X[:, 0] * 2.0 - X[:, 1]
+    params, calls = COUNTING_SCENARIOS[scenario]
+    params = dict(hidden_layer_sizes=(6,), random_state=0, **params)
+    mine, sk = ours(**params), theirs(**params)
+    for i, call in enumerate(calls):
+        got, expected = _counts(mine, call, X, y), _counts(sk, call, X, y)
+        assert got == expected, f"call {i} ({call.__name__}): {got} != {expected}"
+
+
 def test_float64_training_reproduces_mlpclassifier_exactly(iris):
     """Same initial draws, shuffles and update rules as scikit-learn: same model."""
     X, y = iris
@@ -366,4 +435,4 @@ def test_warm_start_may_switch_early_stopping_on_and_off():
         clf.set_params(early_stopping=True, max_iter=4).fit(X / 16, y)
         assert len(clf.validation_scores_) == 4 and np.isfinite(clf.best_validation_score_)
         clf.set_params(early_stopping=False).fit(X / 16, y)
-    assert clf.n_iter_ == 11
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 11  # epochs of the last fit, of all
