@@ -55,6 +55,7 @@ from fastnn import DNNClassifier
 
 DATA_FILE = "mnist.npz"
 HIDDEN = (256, 128, 64)
+LEARNING_RATE = 2e-3
 #: (name, rows per class or None for all, transformed input, freeze_layers)
 SITUATIONS = [
     ("little data, similar", 50, False, len(HIDDEN)),
@@ -71,7 +72,10 @@ def parse_args(argv=None):
                         help="reduced size for CI: 3000 source rows, at most 2000 target "
                              "rows, 2000 test rows, few epochs")
     add_data_dir_argument(parser, DATA_FILE)
-    parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="average over this many seeds 0, 1, ... (default: 1)")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave out the PyTorch column even when PyTorch is installed")
     return parser.parse_args(argv)
 
 
@@ -90,8 +94,52 @@ def take_per_class(y, per_class, rng):
 
 def model(epochs, seed, batch_size=128, **kwargs):
     return DNNClassifier(hidden_layer_sizes=HIDDEN, batch_norm=True, max_iter=epochs,
-                         batch_size=batch_size, learning_rate_init=2e-3, random_state=seed,
-                         **kwargs)
+                         batch_size=batch_size, learning_rate_init=LEARNING_RATE,
+                         random_state=seed, **kwargs)
+
+
+def torch_recipe_or_none(args):
+    """The PyTorch version of the recipe, or None when it is not wanted or installed."""
+    if args.no_torch:
+        return None
+    try:
+        import _torch_transfer
+    except ImportError:
+        print("PyTorch not installed: no PyTorch column (pip install torch)")
+        return None
+    return _torch_transfer.TorchRecipe
+
+
+def run_seed(seed, data, epochs, recipe, saved):
+    """Scores of every situation for one seed: {name: (rows, transfer, first-epoch
+    loss, scratch, pytorch transfer, pytorch first-epoch loss)}."""
+    Xs, ys, Xt, yt, Xt_test, yt_test = data
+    source_epochs, little_epochs, much_epochs = epochs
+    rng = np.random.default_rng(seed)
+    original = model(source_epochs, seed).fit(Xs, ys)
+    original.save(saved)  # reused below as a file, as another process would
+    peer = None if recipe is None else recipe(Xs, ys, HIDDEN, source_epochs, LEARNING_RATE,
+                                              seed)
+    results = {}
+    for name, per_class, transformed, freeze in SITUATIONS:
+        rows = take_per_class(yt, per_class, rng)
+        X, y = Xt[rows], yt[rows]
+        X_eval = Xt_test
+        if transformed:
+            X, X_eval = different(X), different(Xt_test)
+        little = per_class is not None
+        n_epochs = little_epochs if little else much_epochs
+        batch = 32 if little else 128
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # init_from's "copied" note
+            transfer = model(n_epochs, seed, batch, init_from=saved,
+                             freeze_layers=freeze).fit(X, y)
+        scratch = model(n_epochs, seed, batch).fit(X, y)
+        torch_scores = (np.nan, np.nan) if peer is None else peer.transfer(
+            X, y, X_eval, yt_test, freeze, n_epochs, batch)
+        results[name] = (len(y), transfer.score(X_eval, yt_test), transfer.loss_curve_[0],
+                         scratch.score(X_eval, yt_test), *torch_scores)
+    return results
 
 
 def main(argv=None):
@@ -103,46 +151,36 @@ def main(argv=None):
         X_train, y_train = data["X_train"], data["y_train"]
         X_test, y_test = data["X_test"], data["y_test"]
     scale = np.float32(1 / 255)
-    rng = np.random.default_rng(args.seed)
     source = y_train < 5
     Xs, ys = X_train[source] * scale, y_train[source]
     target, target_test = y_train >= 5, y_test >= 5
     Xt, yt = X_train[target] * scale, y_train[target]
     Xt_test, yt_test = X_test[target_test] * scale, y_test[target_test]
-    source_epochs, little_epochs, much_epochs = 5, 40, 5
+    epochs = (5, 40, 5)
     if args.quick:
         Xs, ys = Xs[:3000], ys[:3000]
         Xt, yt = Xt[:2000], yt[:2000]
         Xt_test, yt_test = Xt_test[:2000], yt_test[:2000]
-        source_epochs, little_epochs, much_epochs = 3, 10, 2
+        epochs = (3, 10, 2)
+    recipe = torch_recipe_or_none(args)
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     start = time.perf_counter()
-    original = model(source_epochs, args.seed).fit(Xs, ys)
-    print(f"original task (digits 0-4): {len(ys)} rows, {source_epochs} epochs, "
-          f"{time.perf_counter() - start:.1f} s")
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        saved = Path(tmp) / "digits_0_4.fnn"
-        original.save(saved)  # reused below as a file, as another process would
-        print(f"{'situation':<24} {'rows':>6} {'freeze_layers':>13} {'transfer':>9} "
-              f"{'scratch':>8}")
-        for name, per_class, transformed, freeze in SITUATIONS:
-            rows = take_per_class(yt, per_class, rng)
-            X, y = Xt[rows], yt[rows]
-            X_eval = Xt_test
-            if transformed:
-                X, X_eval = different(X), different(Xt_test)
-            little = per_class is not None
-            epochs = little_epochs if little else much_epochs
-            batch = 32 if little else 128
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # init_from's "copied" note
-                transfer = model(epochs, args.seed, batch, init_from=saved,
-                                 freeze_layers=freeze).fit(X, y)
-            scratch = model(epochs, args.seed, batch).fit(X, y)
-            print(f"{name:<24} {len(y):>6} {str(freeze):>13} "
-                  f"{transfer.score(X_eval, yt_test):>9.4f} "
-                  f"{scratch.score(X_eval, yt_test):>8.4f}")
+        for seed in range(args.seeds):
+            runs.append(run_seed(seed, (Xs, ys, Xt, yt, Xt_test, yt_test), epochs, recipe,
+                                 Path(tmp) / "digits_0_4.fnn"))
+    print(f"original task (digits 0-4): {len(ys)} rows, {epochs[0]} epochs; "
+          f"mean of {args.seeds} seed(s); loss = first-epoch training loss "
+          f"(log 5 = {np.log(5):.2f} knows nothing)")
+    print(f"{'situation':<24} {'rows':>6} {'freeze':>6} {'transfer':>9} {'loss':>5} "
+          f"{'scratch':>8} {'pytorch':>8} {'loss':>5}")
+    for name, _, _, freeze in SITUATIONS:
+        rows, *scores = np.mean([run[name] for run in runs], axis=0)
+        transfer, loss, scratch, peer, peer_loss = scores
+        print(f"{name:<24} {int(rows):>6} {str(freeze):>6} {transfer:>9.4f} {loss:>5.2f} "
+              f"{scratch:>8.4f} {peer:>8.4f} {peer_loss:>5.2f}")
     print(f"total {time.perf_counter() - start:.1f} s")
     return 0
 

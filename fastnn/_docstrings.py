@@ -112,14 +112,48 @@ max_fun : int, default=15000
     Maximum number of loss evaluations of ``'lbfgs'``.
 
 weight_init : str, default='auto'
-    Initial weights; biases start at zero. ``'glorot_uniform'`` /
-    ``'glorot_normal'`` (variance ``2 / (fan_in + fan_out)``),
-    ``'he_uniform'`` / ``'he_normal'`` (``2 / fan_in``), ``'lecun_normal'``
-    (``1 / fan_in``); ``'auto'``: He uniform for the ReLU family (relu,
-    leaky_relu, prelu, rrelu, elu, gelu, silu), LeCun normal for selu, Glorot
-    uniform otherwise; ``'sklearn'``: scikit-learn's MLP scheme (uniform weights
-    and biases, the same draws as ``MLPClassifier`` for the same
-    ``random_state``).
+    Initial weights. The named schemes draw uniform or normal weights of
+    variance ``2 / (fan_in + fan_out)`` (``'glorot_uniform'``,
+    ``'glorot_normal'``), ``2 / fan_in`` (``'he_uniform'``, ``'he_normal'``) or
+    ``1 / fan_in`` (``'lecun_normal'``) and start the biases at zero.
+    ``'sklearn'``: scikit-learn's MLP scheme (uniform weights and biases, the
+    same draws as ``MLPClassifier`` for the same ``random_state``);
+    ``'pytorch'``: ``nn.Linear``'s defaults (weights and biases from
+    ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``).
+
+    ``'auto'``, chosen by measuring test scores at equal epochs against
+    PyTorch, JAX and scikit-learn (``benchmarks/quality.py``, 16 datasets, 3,
+    10 and 50 epochs of Adam), for the ReLU family (relu, leaky_relu, prelu,
+    rrelu, elu, gelu, silu) and a stochastic solver:
+
+    - weights uniform with half of Glorot's variance, ``1 / (fan_in +
+      fan_out)``, in every layer. Shallow networks on standardised tables
+      learn faster and generalise better from small weights (with Adam's
+      fixed step size, small weights move further per step); He's ``2 /
+      fan_in``, right for keeping variance through depth, made a (64, 64)
+      network reach 0.919 accuracy after 3 epochs on ``make_classification``
+      data where PyTorch's smaller default reached 0.938 and this scheme
+      0.941 (mean of 3 seeds).
+    - hidden layers of deep stacks get at least ``2 ** (1 - 8 / n_hidden) /
+      fan_in``: the signal loses at most a factor ``2 ** 8`` of variance
+      through the hidden layers, and the variance tends to He's as depth
+      grows (a 16 x 64 network on digits: 0.935 after 10 epochs, against 0.816
+      for the best peer).
+    - hidden biases from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's),
+      so the units' kinks do not all pass through the origin; the output
+      layer starts without a floor and its bias at the targets' prior (the
+      mean target, or the log class frequencies), so the first epochs are not
+      spent learning the offset (Friedman #1 with targets around 14: RMSE
+      1.37 after 10 epochs against 1.66 for the best peer).
+
+    With L-BFGS, ``'auto'`` is He uniform with zero biases (larger weights did
+    better there). LeCun normal for selu, Glorot uniform for logistic, tanh
+    and identity. Where the measurements still favour a peer: raw-pixel data
+    after 3 epochs (digits 0.917 against 0.930 for scikit-learn's larger
+    init), a 6 x 64 network on standardised data at 10 and 50 epochs (PyTorch's
+    smaller init, 0.847 and 0.866 against 0.831 and 0.844) and two-class
+    problems after 3 epochs, where the peers' two-output softmax moves the
+    decision twice as fast (moons 0.877 against 0.895).
 
 batch_norm : bool, default=False
     Make every hidden layer dense -> batch norm -> activation, with a learned
@@ -181,7 +215,12 @@ init_from : estimator, str, path-like or None, default=None
     (``est.save(path)``). At the start of a fresh fit, the hidden layers whose
     shapes match are copied from it (from the input side, stopping at the first
     mismatch; batch-norm statistics and PReLU slopes too) and a warning says
-    which; the output layer is built fresh for the new target. The input width
+    which; the output layer is built fresh for the new target. With
+    ``weight_init='auto'`` and every hidden layer copied, it is drawn small for
+    the copied features (initial outputs with standard deviation 0.2 on the
+    training rows), so the loss starts near that of a model that knows nothing
+    (``log n_classes``) rather than from large random outputs on trained
+    features; otherwise fresh layers follow ``weight_init``. The input width
     must match. Inside ``GridSearchCV`` pass a path: estimator-valued parameters
     are cloned unfitted.
 

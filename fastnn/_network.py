@@ -42,19 +42,93 @@ from ._kernels.network import (
 BATCH_NORM_EPS = 1e-5
 RELU_FAMILY = {"relu", "leaky_relu", "prelu", "rrelu", "elu", "gelu", "silu"}
 WEIGHT_INITS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-                "lecun_normal", "sklearn")
+                "lecun_normal", "sklearn", "pytorch")
+#: ``weight_init='auto'`` for ReLU networks: the hidden stack loses at most this
+#: many factors of 2 of variance at initialisation (see :func:`auto_relu_variance`).
+MAX_VARIANCE_HALVINGS = 8
+#: Standard deviation of a fresh output layer's initial outputs on copied layers
+#: (transfer learning, see :meth:`Network.init_head_on_features`).
+HEAD_OUTPUT_STD = 0.2
 
 
-def resolve_weight_init(weight_init, activation):
-    """The scheme ``'auto'`` stands for: He for the ReLU family, LeCun normal for
-    SELU, Glorot for logistic / tanh / identity."""
+def resolve_weight_init(weight_init, activation, solver="adam"):
+    """The scheme ``'auto'`` stands for.
+
+    For the ReLU family: ``'auto_relu'`` (see :func:`auto_relu_variance`) with a
+    stochastic solver, He uniform with L-BFGS (which has no per-parameter step
+    size to interact with the weights' scale, and did better from larger
+    weights: diabetes with ``alpha=30``, R^2 0.20 with He against 0.11, mean of 8
+    seeds). LeCun normal for SELU, Glorot uniform for logistic / tanh / identity.
+    """
     if weight_init != "auto":
         return weight_init
     if activation in RELU_FAMILY:
-        return "he_uniform"
+        return "he_uniform" if solver == "lbfgs" else "auto_relu"
     if activation == "selu":
         return "lecun_normal"
     return "glorot_uniform"
+
+
+def auto_relu_variance(fan_in, fan_out, n_hidden):
+    """Weight variance of a layer of a ReLU network with ``n_hidden`` hidden
+    layers under ``weight_init='auto'``.
+
+    ``1 / (fan_in + fan_out)``, half of Glorot's variance, with a floor of
+    ``2 ** (1 - MAX_VARIANCE_HALVINGS / n_hidden) / fan_in`` for hidden layers.
+    With half-Glorot weights a square ReLU layer divides the signal's variance
+    by 4, so up to 4 hidden layers the floor is inactive; deeper, it keeps the
+    total loss through the stack at ``2 ** MAX_VARIANCE_HALVINGS`` (what Glorot
+    loses at 8 layers) and tends to He's ``2 / fan_in`` as depth grows: a 16-layer
+    stack gets ``1.41 / fan_in``.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+    n_hidden : int
+        Hidden layers of the network; 0 for the output layer (no floor).
+
+    Returns
+    -------
+    float
+    """
+    half_glorot = 1.0 / (fan_in + fan_out)
+    if n_hidden == 0:
+        return half_glorot
+    return max(half_glorot, 2.0 ** (1.0 - MAX_VARIANCE_HALVINGS / n_hidden) / fan_in)
+
+
+def prior_output_bias(out_activation, Y, sample_weight):
+    """Output bias of a model that knows only the targets' distribution.
+
+    ``softmax``: the log class frequencies; ``logistic``: the log-odds of each
+    output's frequency; ``identity``: the mean target; ``exp``: its log. All
+    weighted by ``sample_weight`` and clipped away from 0 and 1.
+
+    Parameters
+    ----------
+    out_activation : {"softmax", "logistic", "identity", "exp"}
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets (one-hot or indicator for classifiers).
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    ndarray of shape (n_outputs,), float64
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if Y.shape[0] == 0 or w.sum() <= 0:
+        return np.zeros(Y.shape[1])
+    mean = w @ Y / w.sum()
+    if out_activation == "identity":
+        return mean
+    eps = 1e-6
+    if out_activation == "exp":
+        return np.log(np.maximum(mean, eps))
+    p = np.clip(mean, eps, 1.0 - eps)
+    if out_activation == "softmax":
+        return np.log(p)
+    return np.log(p / (1.0 - p))
 
 
 def init_weight(scheme, fan_in, fan_out, random_state):
@@ -67,10 +141,16 @@ def init_weight(scheme, fan_in, fan_out, random_state):
     variance = {
         "glorot": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in, "lecun": 1.0 / fan_in,
     }[scheme.split("_")[0]]
-    if scheme.endswith("uniform"):
+    return draw_weight(scheme.endswith("uniform"), variance, (fan_in, fan_out), random_state)
+
+
+def draw_weight(uniform, variance, shape, random_state):
+    """Zero-mean draws of the given variance: uniform on ``[-r, r]`` with
+    ``r = sqrt(3 variance)``, or normal."""
+    if uniform:
         bound = np.sqrt(3.0 * variance)
-        return random_state.uniform(-bound, bound, (fan_in, fan_out))
-    return random_state.normal(0.0, np.sqrt(variance), (fan_in, fan_out))
+        return random_state.uniform(-bound, bound, shape)
+    return random_state.normal(0.0, np.sqrt(variance), shape)
 
 
 class Network:
@@ -221,27 +301,55 @@ class Network:
                 if view is not None:
                     view[...] = value
 
-    def initialize(self, weight_init, random_state):
+    def initialize(self, weight_init, random_state, Y=None, sample_weight=None,
+                   solver="adam"):
         """Initialise every parameter.
 
-        Weights are drawn with ``weight_init`` (resolved by
-        :func:`resolve_weight_init`) and biases start at zero, except for
+        ``weight_init`` is resolved by :func:`resolve_weight_init`. The named
+        schemes draw every layer's weights from their variance and start the
+        biases at zero. ``'auto_relu'`` (``'auto'`` for the ReLU family) draws
+        uniform weights with :func:`auto_relu_variance`, hidden biases from
+        ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (PyTorch's ``nn.Linear`` bias).
         ``'sklearn'``: scikit-learn's MLP scheme, weights and biases from
         ``U(-r, r)`` with ``r = sqrt(f / (fan_in + fan_out))``, ``f = 2`` for
         logistic and 6 otherwise, the same draws as ``MLPClassifier``'s for the
-        same ``random_state``.
+        same ``random_state``. ``'pytorch'``: ``nn.Linear``'s defaults, weights
+        and biases from ``U(-r, r)`` with ``r = 1 / sqrt(fan_in)``.
+
+        With ``weight_init='auto'`` and targets ``Y``, the output bias starts at
+        :func:`prior_output_bias`: the network does not spend its first epochs
+        learning the targets' offset or the class frequencies. ``solver`` picks
+        what ``'auto'`` stands for (:func:`resolve_weight_init`).
         """
-        scheme = resolve_weight_init(weight_init, self.hidden_activation)
-        for W, b in zip(self.coefs, self.intercepts):
+        scheme = resolve_weight_init(weight_init, self.hidden_activation, solver)
+        n_hidden = self.n_layers - 1
+        for l, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
+            fan_in, fan_out = W.shape
+            hidden = l < n_hidden
             if scheme == "sklearn":
                 factor = 2.0 if self.hidden_activation in ("logistic", "sigmoid") else 6.0
-                bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+                bound = np.sqrt(factor / (fan_in + fan_out))
                 W[...] = random_state.uniform(-bound, bound, W.shape)
                 b[...] = random_state.uniform(-bound, bound, b.shape)
+            elif scheme == "pytorch":
+                bound = 1.0 / np.sqrt(fan_in)
+                W[...] = random_state.uniform(-bound, bound, W.shape)
+                b[...] = random_state.uniform(-bound, bound, b.shape)
+            elif scheme == "auto_relu":
+                variance = auto_relu_variance(fan_in, fan_out, n_hidden if hidden else 0)
+                W[...] = draw_weight(True, variance, W.shape, random_state)
+                bound = 1.0 / np.sqrt(fan_in)
+                b[...] = random_state.uniform(-bound, bound, b.shape) if hidden else 0.0
             else:
-                W[...] = init_weight(scheme, W.shape[0], W.shape[1], random_state)
+                W[...] = init_weight(scheme, fan_in, fan_out, random_state)
                 b[...] = 0.0
+        if weight_init == "auto" and Y is not None:
+            self.set_prior_output_bias(Y, sample_weight)
         self.reset_extras()
+
+    def set_prior_output_bias(self, Y, sample_weight=None):
+        """Set the output bias to :func:`prior_output_bias` of the targets ``Y``."""
+        self.intercepts[-1][...] = prior_output_bias(self.out_activation, Y, sample_weight)
 
     def workspace_width(self):
         """Sum of every layer's units: the columns of one workspace buffer."""
@@ -329,6 +437,32 @@ class Network:
                     mine[...] = theirs
             copied.append(l)
         return copied
+
+    def init_head_on_features(self, X, random_state):
+        """Draw the output layer for the features the hidden layers give on ``X``.
+
+        For a fresh output layer on copied (trained) hidden layers, whose features
+        can be large: weights from ``U(-r, r)`` with ``r = sqrt(3) *
+        HEAD_OUTPUT_STD / (sqrt(fan_in) * rms(h))``, ``h`` the last hidden layer's
+        activations on ``X`` (inference mode), and a zero bias. The initial
+        outputs then have standard deviation about :data:`HEAD_OUTPUT_STD`, so the
+        loss starts within a few percent of a model that knows only the class
+        frequencies (the bias is left as :meth:`initialize` set it), while the copied layers get a useful gradient from the first
+        step, as under PyTorch's fresh ``nn.Linear`` head. A head drawn like a
+        fresh network's started at 2.6 instead of ``log 5 = 1.61`` on digits 5-9
+        over features trained on digits 0-4.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix
+            Training rows in this network's dtype.
+        random_state : numpy.random.RandomState
+        """
+        features = self.forward(X, hidden_layer=self.n_layers - 2).astype(np.float64)
+        rms = float(np.sqrt(np.mean(features ** 2))) if features.size else 0.0
+        W = self.coefs[-1]
+        bound = np.sqrt(3.0) * HEAD_OUTPUT_STD / (np.sqrt(W.shape[0]) * (rms or 1.0))
+        W[...] = random_state.uniform(-bound, bound, W.shape)
 
     def config(self):
         """What must match for a warm start to reuse this network."""

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -106,14 +107,16 @@ def test_missing_data_exits_with_skip_status_and_one_line(tmp_path, script, how)
 def test_transfer_learning_quick_runs_the_four_situations():
     out = run_quick("transfer_learning.py")
     rows = {}
+    number = r"([0-9.]+|nan)"
     for line in out.splitlines():
-        match = re.match(r"^(little|much) data, (similar|different)\s+(\d+)\s+(\S+)\s+"
-                         r"([0-9.]+)\s+([0-9.]+)$", line)
+        match = re.match(r"^(little|much) data, (similar|different)\s+(\d+)\s+(\S+)"
+                         + r"\s+" + r"\s+".join([number] * 5) + "$", line)
         if match:
-            rows[match.group(1, 2)] = (match.group(4), float(match.group(5)),
-                                       float(match.group(6)))
+            rows[match.group(1, 2)] = (match.group(4), *map(float, match.group(5, 6, 7)))
     assert {k: v[0] for k, v in rows.items()} == {
         ("little", "similar"): "3", ("much", "similar"): "None",
         ("little", "different"): "1", ("much", "different"): "None"}
-    for _, transfer, scratch in rows.values():
+    for _, transfer, loss, scratch in rows.values():
         assert 0.3 < transfer <= 1.0 and 0.3 < scratch <= 1.0  # chance: 0.2
+        # a zero output layer on copied layers starts at log 5 and goes down from there
+        assert loss < np.log(5) + 0.05

@@ -23,7 +23,7 @@ from fastnn._onnx import MIN_OPSET, _label_array, register_onnx_converters
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 HIDDEN_ACTIVATIONS = sorted(set(ACTIVATION_CODES) - {"sigmoid"})  # "sigmoid" = "logistic"
-SMALL = dict(hidden_layer_sizes=(6, 5), max_iter=3, batch_size=10, learning_rate_init=0.01,
+SMALL = dict(hidden_layer_sizes=(6, 5), max_iter=10, batch_size=10, learning_rate_init=0.01,
              random_state=0)
 
 

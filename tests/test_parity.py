@@ -42,3 +42,25 @@ def test_held_out_score_close_to_scikit_learn(loader, ours, theirs, params, marg
                 for seed in (0, 1)]
         scores[name] = sum(runs) / len(runs)
     assert scores["ours"] >= scores["theirs"] - margin, scores
+
+
+def test_streaming_partial_fit_learns_at_least_as_much_per_pass_as_scikit_learn():
+    """20000 rows of a 4-class problem in chunks of 2000, two passes, (32,) hidden:
+    the default initialisation must not make fastnn learn less per pass."""
+    import numpy as np
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(25000, 20, n_informative=10, n_classes=4, random_state=0)
+    X = X.astype(np.float32)
+    X_tr, y_tr, X_te, y_te = X[:20000], y[:20000], X[20000:], y[20000:]
+
+    def stream(est):
+        for _ in range(2):
+            for start in range(0, 20000, 2000):
+                est.partial_fit(X_tr[start:start + 2000], y_tr[start:start + 2000],
+                                classes=np.arange(4))
+        return est.score(X_te, y_te)
+
+    ours = np.mean([stream(DNNClassifier((32,), random_state=s)) for s in range(3)])
+    theirs = np.mean([stream(MLPClassifier((32,), random_state=s)) for s in range(3)])
+    assert ours >= theirs, (ours, theirs)

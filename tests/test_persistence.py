@@ -227,6 +227,30 @@ def test_init_from_copies_matching_hidden_layers_and_says_so(as_path, digits, tm
         assert fastnn.load(tmp_path / "new.fastnn").init_from == str(init_from)
 
 
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_fresh_head_on_copied_layers_starts_near_the_loss_of_knowing_nothing(digits,
+                                                                                 batch_norm):
+    """Trained features are large; the new output layer is scaled to them, so the
+    first batch's loss is close to log(n_classes) (a head drawn like a fresh
+    network's starts far above it), and the head is random, not zero."""
+    X, y = digits
+    old, new = y < 5, y >= 5
+    source = DNNClassifier(hidden_layer_sizes=(64, 32), batch_norm=batch_norm, max_iter=30,
+                           random_state=0).fit(X[old], y[old])
+    features = source.hidden_activations(X[new])
+    if not batch_norm:
+        assert np.sqrt(np.mean(features ** 2)) > 1.0  # large, as trained features are
+    with pytest.warns(UserWarning, match="starts small on the copied features"):
+        model = DNNClassifier(hidden_layer_sizes=(64, 32), batch_norm=batch_norm,
+                              max_iter=1, random_state=0, init_from=source).fit(X[new], y[new])
+    assert abs(model._initial_loss - np.log(5)) < 0.05 * np.log(5)
+    explicit = DNNClassifier(hidden_layer_sizes=(64, 32), batch_norm=batch_norm, max_iter=1,
+                             random_state=0, init_from=source, weight_init="glorot_uniform")
+    with pytest.warns(UserWarning, match="start from weight_init"):
+        explicit.fit(X[new], y[new])
+    assert explicit._initial_loss > model._initial_loss + 0.1
+
+
 def test_init_from_stops_at_the_first_mismatched_layer(digits):
     X, y = digits
     source = DNNClassifier(hidden_layer_sizes=(32, 16), max_iter=2, random_state=0).fit(X, y)

@@ -88,7 +88,7 @@ def test_he_init_trains_a_deep_relu_net_that_small_random_init_does_not(digits):
 
 def test_gradient_clipping_keeps_a_too_high_learning_rate_finite(digits):
     X_tr, X_te, y_tr, y_te = digits
-    kw = dict(hidden_layer_sizes=(64, 64), solver="sgd", learning_rate_init=5.0, momentum=0.9,
+    kw = dict(hidden_layer_sizes=(64, 64), solver="sgd", learning_rate_init=20.0, momentum=0.9,
               max_iter=20, random_state=0)
     with pytest.raises(DivergenceError):
         DNNClassifier(**kw).fit(X_tr, y_tr)
@@ -150,10 +150,62 @@ def test_weight_init_schemes(scheme, variance):
 def test_weight_init_auto_picks_by_activation():
     from fastnn._network import resolve_weight_init
 
-    assert resolve_weight_init("auto", "relu") == "he_uniform"
-    assert resolve_weight_init("auto", "gelu") == "he_uniform"
+    assert resolve_weight_init("auto", "relu") == "auto_relu"
+    assert resolve_weight_init("auto", "gelu") == "auto_relu"
+    assert resolve_weight_init("auto", "relu", "lbfgs") == "he_uniform"
     assert resolve_weight_init("auto", "selu") == "lecun_normal"
     assert resolve_weight_init("auto", "tanh") == "glorot_uniform"
+
+
+@pytest.mark.parametrize("n_hidden", [2, 4, 8, 16, 32])
+def test_weight_init_auto_for_relu_is_half_glorot_with_a_floor_for_deep_stacks(n_hidden):
+    """Half of Glorot's variance; hidden layers of deep stacks at least
+    2 ** (1 - 8 / n_hidden) / fan_in; hidden biases U(+-1/sqrt(fan_in)); the
+    output layer half Glorot with no floor and (without targets) a zero bias."""
+    from fastnn._network import Network
+
+    units = [300] + [400] * n_hidden + [10]
+    net = Network(units, "relu", "softmax", "float64")
+    net.initialize("auto", np.random.RandomState(0))
+    expected = max(1.0 / 800, 2.0 ** (1 - 8 / n_hidden) / 400)
+    for l in range(1, n_hidden):  # square hidden layers
+        assert abs(net.coefs[l].var() / expected - 1) < 0.05, l
+        bias = net.intercepts[l]
+        assert abs(bias).max() <= 1 / np.sqrt(400) and abs(bias.var() * 3 * 400 - 1) < 0.2
+    assert abs(net.coefs[-1].var() / (1.0 / 410) - 1) < 0.05
+    assert not net.intercepts[-1].any()
+    first = max(1.0 / 700, 2.0 ** (1 - 8 / n_hidden) / 300)
+    assert abs(np.abs(net.coefs[0]).max() / np.sqrt(3 * first) - 1) < 1e-3
+
+
+@pytest.mark.parametrize("out, Y, sw, expected", [
+    ("softmax", np.eye(3)[[0, 0, 0, 1]], None, np.log([0.75, 0.25, 1e-6])),
+    ("logistic", np.array([[1.0], [0.0], [0.0], [0.0]]), None, [np.log(1 / 3)]),
+    ("logistic", np.array([[1.0], [0.0]]), np.array([3.0, 1.0]), [np.log(3.0)]),
+    ("identity", np.array([[10.0, -1.0], [20.0, 1.0]]), None, [15.0, 0.0]),
+    ("exp", np.array([[2.0], [6.0]]), None, [np.log(4.0)]),
+])
+def test_weight_init_auto_starts_the_output_bias_at_the_targets_prior(out, Y, sw, expected):
+    from fastnn._network import Network, prior_output_bias
+
+    assert_allclose(prior_output_bias(out, Y, sw), expected, rtol=1e-5)
+    net = Network([4, 5, Y.shape[1]], "relu", out, "float64")
+    net.initialize("auto", np.random.RandomState(0), Y, sw)
+    assert_allclose(net.intercepts[-1], expected, rtol=1e-5)
+    net.initialize("glorot_uniform", np.random.RandomState(0), Y, sw)  # named schemes: zero
+    assert not net.intercepts[-1].any()
+
+
+def test_the_first_loss_of_an_offset_regression_target_is_its_variance():
+    """y = 100 + noise: with the mean as output bias the first batch's loss is about
+    var(y) / 2, not (100 ** 2) / 2."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    y = 100.0 + X[:, 0] + rng.normal(size=400)
+    auto = DNNRegressor(hidden_layer_sizes=(16,), max_iter=1, random_state=0).fit(X, y)
+    named = DNNRegressor(hidden_layer_sizes=(16,), max_iter=1, random_state=0,
+                         weight_init="glorot_uniform").fit(X, y)
+    assert auto._initial_loss < 2.0 and named._initial_loss > 1000.0
 
 
 def test_l1_gives_sparser_weights_and_max_norm_bounds_columns(digits):
