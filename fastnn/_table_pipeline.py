@@ -111,7 +111,7 @@ def _scale_target(scaler, y):
     return out.ravel() if y.ndim == 1 else out
 
 
-def fit_pipeline(pipeline, X, y, X_val=None, y_val=None):
+def fit_pipeline(pipeline, X, y, X_val=None, y_val=None, preprocess_fitted=False):
     """Fit a :func:`make_table_pipeline` pipeline, passing validation rows to the network.
 
     The preprocessing is fitted on ``X``; the estimator is fitted on its output,
@@ -126,6 +126,9 @@ def fit_pipeline(pipeline, X, y, X_val=None, y_val=None):
         From :func:`make_table_pipeline`; its steps are fitted in place.
     X, y : training rows
     X_val, y_val : validation rows or None
+    preprocess_fitted : bool, default=False
+        The ``'preprocess'`` step is fitted already (on ``X``, or taken from
+        another model): only transform with it.
 
     Returns
     -------
@@ -135,7 +138,7 @@ def fit_pipeline(pipeline, X, y, X_val=None, y_val=None):
     """
     preprocess = pipeline.named_steps[PREPROCESS]
     model = pipeline.named_steps[MODEL]
-    Xt = preprocess.fit_transform(X)
+    Xt = preprocess.transform(X) if preprocess_fitted else preprocess.fit_transform(X)
     Xt_val = None if X_val is None else preprocess.transform(X_val)
     if isinstance(model, TransformedTargetRegressor):
         if not isinstance(model.transformer, StandardScaler) or model.func is not None:
