@@ -123,9 +123,16 @@ def _read_csv(path, kind):
     return df
 
 
-def _numeric_frame(df, source):
+#: What to do about text or gaps for a network without preprocessing, in train
+#: (``--no-preprocess``) and in predict (a network saved alone).
+FIX_IN_TRAIN = "leave out --no-preprocess to have the preprocessing deal with them"
+FIX_IN_PREDICT = ("this model is a network saved without preprocessing: prepare the data as "
+                  "it was for training")
+
+
+def _numeric_frame(df, source, fix=FIX_IN_TRAIN):
     """``df`` as float64 after checking every column is numeric and complete
-    (``--no-preprocess``)."""
+    (a network without preprocessing)."""
     from pandas.api.types import is_numeric_dtype
 
     bad = [c for c in df.columns if not is_numeric_dtype(df[c])]
@@ -133,14 +140,12 @@ def _numeric_frame(df, source):
         them = "it" if len(bad) == 1 else "them"
         raise CLIError(
             f"{source}: non-numeric feature {_plural(bad, 'column')} {names(bad)}: the "
-            f"network alone takes numbers only; leave out --no-preprocess to have {them} "
-            f"one-hot encoded, or --drop {them}"
+            f"network alone takes numbers only; {fix}, or leave {them} out"
         )
     missing = [c for c in df.columns if df[c].isna().any()]
     if missing:
         raise CLIError(f"{source}: missing values in {_plural(missing, 'column')} "
-                       f"{names(missing)}: leave out --no-preprocess to have them imputed, "
-                       "or fill them in first")
+                       f"{names(missing)}: {fix}, or fill them in first")
     return df.astype(np.float64)
 
 
@@ -166,7 +171,7 @@ def _load_arrays(path, kind):
     return loaded
 
 
-def _feature_array(X, source, what="the array", complete=False, columns=None):
+def _feature_array(X, source, what="the array", complete=False, fix=FIX_IN_TRAIN):
     """Check a 2-D numeric feature array (and, if ``complete``, that it has no NaN)."""
     if X.ndim != 2:
         raise CLIError(f"{source}: {what} must be 2-D (rows x features), "
@@ -178,15 +183,13 @@ def _feature_array(X, source, what="the array", complete=False, columns=None):
                        "(or text)")
     if complete and X.dtype.kind not in "biuf":
         raise CLIError(f"{source}: {what} holds text; the network alone takes numbers "
-                       "only; leave out --no-preprocess to have it one-hot encoded")
+                       f"only; {fix}")
     if complete and X.dtype.kind == "f":
         cols = np.flatnonzero(np.isnan(X).any(axis=0))
         if cols.size:
-            which = (names([columns[j] for j in cols]) if columns is not None
-                     else ", ".join(map(str, cols[:8])))
             raise CLIError(f"{source}: missing values (NaN) in {_plural(cols, 'column')} "
-                           f"{which} of {what}: leave out --no-preprocess to have them "
-                           "imputed, or fill them in first")
+                           f"{', '.join(map(str, cols[:8]))} of {what}: {fix}, or fill "
+                           "them in first")
     return X
 
 
@@ -328,7 +331,7 @@ def read_training_data(path, target=None, drop=None):
                    f"column {j}")
 
 
-def numeric_features(X, source):
+def numeric_features(X, source, fix=FIX_IN_TRAIN):
     """``X`` checked to be numeric and complete, for the network alone (float64
     DataFrame, or the array itself).
 
@@ -338,8 +341,8 @@ def numeric_features(X, source):
         Naming the non-numeric or incomplete columns.
     """
     if hasattr(X, "columns"):
-        return _numeric_frame(X, source)
-    return _feature_array(X, source, "the features", complete=True)
+        return _numeric_frame(X, source, fix)
+    return _feature_array(X, source, "the features", complete=True, fix=fix)
 
 
 def read_prediction_features(path, feature_names, n_features, target=None, raw=True):
@@ -376,7 +379,7 @@ def read_prediction_features(path, feature_names, n_features, target=None, raw=T
     kind = file_kind(path)
 
     def checked(table):
-        return table if raw else numeric_features(table, path)
+        return table if raw else numeric_features(table, path, FIX_IN_PREDICT)
 
     if kind in ("csv", "tsv"):
         df = _read_csv(path, kind)
@@ -393,14 +396,16 @@ def read_prediction_features(path, feature_names, n_features, target=None, raw=T
         if "X" not in arrays:
             raise CLIError(f"{path}: no array 'X' (the features); the arrays are "
                            f"{names(arrays)}")
-        X = _feature_array(arrays["X"], path, "array 'X'", complete=not raw)
+        X = _feature_array(arrays["X"], path, "array 'X'", complete=not raw,
+                           fix=FIX_IN_PREDICT)
         own_names = _npz_feature_names(arrays, X, path)
         if feature_names is not None and own_names is not None:
             table = _named_table(X, own_names)
             if hasattr(table, "columns"):
                 return checked(_columns_by_name(table, feature_names, path))
     else:
-        X = _feature_array(_load_arrays(path, kind), path, complete=not raw)
+        X = _feature_array(_load_arrays(path, kind), path, complete=not raw,
+                           fix=FIX_IN_PREDICT)
         if target is not None:
             X = np.delete(X, _column_index(target, X.shape[1], path), axis=1)
     if X.shape[1] != n_features:

@@ -255,10 +255,10 @@ def _fit_table_pipeline(est, task, options, fitted_pre, X_tr, y_tr, X_val, y_val
         print("  (taken from --init-from as it was fitted, so that its layers see the "
               "same inputs)")
     pre = pipeline.named_steps[PREPROCESS]
-    if not pre.standardize:
-        Xt = pre.transform(X_tr)
-        scale_target = task == "regression" and options.get("standardize_target") is False
-        note = _scale_note(Xt, pre.get_feature_names_out(), y_tr if scale_target else None,
+    raw_target = task == "regression" and options.get("standardize_target") is False
+    if not pre.standardize or raw_target:
+        Xt = pre.transform(X_tr) if not pre.standardize else np.zeros((len(y_tr), 0))
+        note = _scale_note(Xt, pre.get_feature_names_out(), y_tr if raw_target else None,
                            task)
         if note:
             print(f"fastnn: note: {note}", file=sys.stderr)

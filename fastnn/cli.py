@@ -1,10 +1,11 @@
 """The ``fastnn`` command (also ``python -m fastnn``).
 
 ``fastnn demo`` trains on scikit-learn's digits next to MLPClassifier;
-``fastnn train`` fits a model on a data file and saves it; ``fastnn predict``
-writes a saved model's predictions as CSV; ``fastnn info`` describes a saved
-model. Every error is one line on standard error starting ``fastnn: error:``
-and exit status 2.
+``fastnn train`` fits a model on a data table as it comes (text, booleans and
+missing values included) and saves it with its preprocessing; ``fastnn predict``
+writes a saved model's predictions for a raw table as CSV; ``fastnn info``
+describes a saved model. Every error is one line on standard error starting
+``fastnn: error:`` and exit status 2.
 """
 import sys
 import time
