@@ -184,9 +184,11 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         """
         columns = _table_columns(X)
         validate_data(self, X, skip_check_array=True, reset=True)
-        n = columns[0][1].shape[0] if columns else 0
-        if n == 0:
-            raise ValueError("TablePreprocessor needs at least one row to fit.")
+        n = _n_rows(X)
+        if n == 0 or not columns:
+            raise ValueError(f"Found array with {'0 sample(s)' if n == 0 else '0 feature(s)'} "
+                             f"(shape=({n}, {len(columns)})) while a minimum of 1 is required "
+                             "by TablePreprocessor.")
         forced = self._forced_categorical(columns)
         m = len(columns)
         self.n_samples_seen_ = int(n)
@@ -344,8 +346,8 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                           UserWarning)
         columns = _table_columns(X)
         if len(columns) != self.n_features_in_:
-            raise ValueError(f"X has {len(columns)} columns, but TablePreprocessor was "
-                             f"fitted on {self.n_features_in_}.")
+            raise ValueError(f"X has {len(columns)} features, but TablePreprocessor is "
+                             f"expecting {self.n_features_in_} features as input.")
         if names is not None:
             columns = [(name, values, hint) for name, (_, values, hint) in zip(names, columns)]
         return columns
@@ -509,8 +511,18 @@ def _table_columns(X):
                         "or a dense array.")
     A = np.asarray(X)
     if A.ndim != 2:
-        raise ValueError(f"Expected a 2-D table, got an array of shape {A.shape}.")
+        raise ValueError(f"Expected a 2-D table, got an array of shape {A.shape}. Reshape "
+                         "your data: X.reshape(-1, 1) for a single column, X.reshape(1, -1) "
+                         "for a single row.")
+    if A.dtype.kind == "c":
+        raise ValueError("Complex data not supported by TablePreprocessor.")
     return [_array_column(f"x{j}", A[:, j]) for j in range(A.shape[1])]
+
+
+def _n_rows(X):
+    if _frame_columns(X) is not None:
+        return len(X)
+    return int(np.asarray(X).shape[0])
 
 
 def _array_column(name, values):

@@ -272,3 +272,28 @@ def test_accuracy_on_the_issues_20000_row_table(tmp_path):
     ours = float(res.stdout.split("validation accuracy ")[1].split()[0])
     theirs, _ = reference_accuracy(frame, "churn", seed=0)
     assert ours >= theirs - 0.01
+
+
+def test_a_network_saved_alone_takes_and_needs_numeric_features(data, tmp_path):
+    d, frame = data
+    numbers = frame[["tenure_months", "monthly_charges", "churn"]]
+    numbers.to_csv(tmp_path / "numbers.csv", index=False)
+    res = run_fastnn("train", tmp_path / "numbers.csv", "--target", "churn", "--hidden", "8",
+                     "--max-iter", "3", "--no-preprocess", "--out", tmp_path / "alone.fastnn")
+    assert res.returncode == 0, res.stderr
+    assert "preprocessing: none" in res.stdout
+    assert isinstance(fastnn.load(tmp_path / "alone.fastnn"), DNNClassifier)
+    assert "preprocessing: none saved" in run_fastnn("info", tmp_path / "alone.fastnn").stdout
+    # fine-tuning it keeps the raw inputs, and refuses preprocessing options
+    res = run_fastnn("train", tmp_path / "numbers.csv", "--target", "churn", "--hidden", "8",
+                     "--max-iter", "2", "--init-from", tmp_path / "alone.fastnn",
+                     "--out", tmp_path / "tuned.fastnn")
+    assert res.returncode == 0 and "preprocessing: none" in res.stdout, res.stderr
+    res = run_fastnn("train", tmp_path / "numbers.csv", "--target", "churn", "--init-from",
+                     tmp_path / "alone.fastnn", "--impute", "mean", "--out", tmp_path / "x.fastnn")
+    assert res.returncode == 2 and "saved without preprocessing" in res.stderr
+    # predicting from text: the message says what this model needs
+    frame.assign(monthly_charges="high").to_csv(tmp_path / "text.csv", index=False)
+    res = run_fastnn("predict", tmp_path / "alone.fastnn", tmp_path / "text.csv")
+    assert res.returncode == 2 and "non-numeric feature column 'monthly_charges'" in res.stderr
+    assert "saved without preprocessing: prepare the data as it was for training" in res.stderr

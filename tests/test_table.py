@@ -205,3 +205,13 @@ def test_fit_pipeline_with_validation_rows_equals_pipeline_fit(customers):
     by_steps = fit_pipeline(make(), X[:240], y[:240], X[240:], y[240:])
     assert_array_equal(by_steps.predict_proba(X), by_sklearn.predict_proba(X))
     assert len(by_steps.named_steps["model"].history_["val_score"]) == 8
+
+
+def test_scikit_learns_estimator_checks_pass():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(TablePreprocessor(), on_fail=None)
+    failed = [f"{r['check_name']}: {r['exception']}" for r in results if r["status"] == "failed"]
+    assert not failed, failed
