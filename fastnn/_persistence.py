@@ -37,14 +37,16 @@ from .exceptions import ModelFileError
 #: TransformedTargetRegressor steps); an estimator file's content is that of
 #: version 2. Files of versions 1 and 2 still load.
 FORMAT_VERSION = 3
-#: Types to pass as ``trusted`` to ``skops.io.load`` for a fastnn estimator
-#: (scikit-learn's own types, such as LabelBinarizer, are trusted by skops already).
+#: Types to pass as ``trusted`` to ``skops.io.load`` for a fastnn estimator or a
+#: :func:`fastnn.make_table_pipeline` pipeline (scikit-learn's own types, such as
+#: LabelBinarizer, are trusted by skops already).
 SKOPS_TRUSTED_TYPES = [
     "fastnn._classifier.DNNClassifier",
     "fastnn._regressor.DNNRegressor",
     "fastnn._network.Network",
     "fastnn._solvers.MinibatchTrainer",
     "fastnn._solvers.Regularization",
+    "fastnn._table.TablePreprocessor",
     "numpy.dtype",
 ]
 _FITTED = ("n_features_in_", "n_iter_", "t_", "n_outputs_", "n_layers_", "out_activation_",

@@ -151,3 +151,16 @@ def test_table_preprocessor_alone_is_not_a_model_file(table, tmp_path):
     X, _ = table
     with pytest.raises(TypeError, match="takes a fitted DNNClassifier.*got TablePreprocessor"):
         fastnn.save(TablePreprocessor().fit(X), tmp_path / "p.fastnn")
+
+
+def test_skops_round_trip_of_a_table_pipeline_with_the_documented_trusted_types(table,
+                                                                                 tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = table
+    pipe = make_table_pipeline(DNNClassifier(hidden_layer_sizes=(4,), max_iter=2,
+                                             random_state=0)).fit(X, y)
+    sio.dump(pipe, tmp_path / "p.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "p.skops")
+    assert set(untrusted) <= set(fastnn.SKOPS_TRUSTED_TYPES), untrusted
+    loaded = sio.load(tmp_path / "p.skops", trusted=fastnn.SKOPS_TRUSTED_TYPES)
+    assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
