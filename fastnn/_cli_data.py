@@ -16,6 +16,7 @@ the preprocessing of :mod:`fastnn._cli_preprocess` makes numbers of them, and
 travels in the model file. Only ``--no-preprocess`` needs numeric, complete
 features (:func:`numeric_features`).
 """
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,13 +239,15 @@ def _npz_feature_names(arrays, X, path):
     return listed
 
 
-def _named_table(X, feature_names):
+def _named_table(X, feature_names, path):
     """``X`` as a DataFrame with ``feature_names`` (when both exist and pandas does)."""
     if feature_names is None:
         return X
     try:
         import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is in the test extra
+    except ImportError:
+        print(f"fastnn: note: {path}: naming the columns after its feature_names needs "
+              "pandas (pip install pandas); they are taken by position", file=sys.stderr)
         return X
     return pd.DataFrame(X, columns=feature_names)
 
@@ -315,7 +318,7 @@ def read_training_data(path, target=None, drop=None):
             raise CLIError(f"{path}: no array {key!r} (the target){hint}; the arrays are "
                            f"{names(arrays)}")
         X = _feature_array(arrays["X"], path, "array 'X'")
-        X = _named_table(X, _npz_feature_names(arrays, X, path))
+        X = _named_table(X, _npz_feature_names(arrays, X, path), path)
         y = _check_target(arrays[key], path, repr(key), X.shape[0])
         return Dataset(_drop_columns(X, drop, path), y, str(path), repr(key))
     A = _feature_array(arrays, path)
@@ -400,7 +403,7 @@ def read_prediction_features(path, feature_names, n_features, target=None, raw=T
                            fix=FIX_IN_PREDICT)
         own_names = _npz_feature_names(arrays, X, path)
         if feature_names is not None and own_names is not None:
-            table = _named_table(X, own_names)
+            table = _named_table(X, own_names, path)
             if hasattr(table, "columns"):
                 return checked(_columns_by_name(table, feature_names, path))
     else:

@@ -56,7 +56,8 @@ def kept_epoch(model):
     score : float or None
         That epoch's validation score, if the fit scored held-out rows.
     best : tuple of (int, float) or None
-        The best-scoring epoch and its score, when it is not the kept one.
+        The best-scoring epoch and its score, when it scored higher than the
+        kept one.
     """
     history = model.__dict__.get("history_") or {}
     scores = list(history.get("val_score") or [])
@@ -73,7 +74,7 @@ def kept_epoch(model):
     best = None
     if model.solver != "lbfgs" and np.isfinite(values).any():
         b = int(np.nanargmax(values))
-        if b + 1 != kept:
+        if score is None or values[b] > score:
             best = (b + 1, float(values[b]))
     return kept, score, best
 

@@ -46,7 +46,10 @@ def prediction_table(model, X, proba=False):
     -------
     pandas.DataFrame
     """
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError:
+        raise CLIError("writing predictions as CSV needs pandas: pip install pandas") from None
 
     pred = model.predict(X)
     if pred.ndim == 1:

@@ -470,7 +470,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                 kept = self.categories_[j]
                 shown = ", ".join(kept[:6]) + (", ..." if len(kept) > 6 else "")
                 text = (f"{name}: categorical, {len(kept) + self.n_grouped_[j]} levels -> "
-                        f"one-hot {len(kept)} ({shown})")
+                        + (f"one-hot {len(kept)} ({shown})" if kept else "none kept"))
                 if self.other_[j]:
                     text += (f" + {self.n_grouped_[j]} rare grouped as "
                              f"'{name}={OTHER}'")

@@ -7,6 +7,8 @@ and a small-integer column added.
 import io
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -297,3 +299,29 @@ def test_a_network_saved_alone_takes_and_needs_numeric_features(data, tmp_path):
     res = run_fastnn("predict", tmp_path / "alone.fastnn", tmp_path / "text.csv")
     assert res.returncode == 2 and "non-numeric feature column 'monthly_charges'" in res.stderr
     assert "saved without preprocessing: prepare the data as it was for training" in res.stderr
+
+
+def test_npz_training_works_without_pandas(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    X[::5, 1] = np.nan
+    np.savez(tmp_path / "data.npz", X=X, y=(np.nan_to_num(X[:, 1]) > 0).astype(int),
+             feature_names=np.array(["a", "b", "c"]))
+    blocker = (  # pandas cannot be imported, as if it were not installed
+        "import sys\n"
+        "class NoPandas:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pandas':\n"
+        "            raise ImportError('no pandas here')\n"
+        "sys.meta_path.insert(0, NoPandas())\n"
+        "from fastnn.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    res = subprocess.run([sys.executable, "-c", blocker, "train", str(tmp_path / "data.npz"),
+                          "--hidden", "4", "--max-iter", "3", "--out",
+                          str(tmp_path / "m.fastnn")],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    assert "x1: numeric, " in res.stdout and "indicator 'x1=(missing)'" in res.stdout
+    assert "feature_names needs pandas" in res.stderr
+    assert_allclose(fastnn.load(tmp_path / "m.fastnn").predict_proba(X).sum(axis=1), 1,
+                    rtol=1e-5)
