@@ -474,6 +474,8 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                 if self.other_[j]:
                     text += (f" + {self.n_grouped_[j]} rare grouped as "
                              f"'{name}={OTHER}'")
+                if not kept and self.n_grouped_[j] > 1:
+                    text += " (every level is rare: an identifier?)"
                 text += f"; {missing}" + (f" -> '{name}={MISSING}'" if gaps else "")
                 text += f"; unseen levels -> {'(other)' if self.other_[j] else 'all zeros'}"
                 lines.append(text)
