@@ -16,6 +16,9 @@ _LAZY = {
     "DNNClassifier": "fastnn._classifier",
     "DNNRegressor": "fastnn._regressor",
     "load": "fastnn._persistence",
+    "save": "fastnn._persistence",
+    "TablePreprocessor": "fastnn._table",
+    "make_table_pipeline": "fastnn._table_pipeline",
     "SKOPS_TRUSTED_TYPES": "fastnn._persistence",
     "to_onnx": "fastnn._onnx",
     "register_onnx_converters": "fastnn._onnx",
@@ -23,7 +26,8 @@ _LAZY = {
     "warmup": "fastnn._warmup",
 }
 
-__all__ = ["DNNClassifier", "DNNRegressor", "load", "SKOPS_TRUSTED_TYPES", "to_onnx",
+__all__ = ["DNNClassifier", "DNNRegressor", "TablePreprocessor", "make_table_pipeline",
+           "save", "load", "SKOPS_TRUSTED_TYPES", "to_onnx",
            "register_onnx_converters", "plot_history", "warmup", "__version__"]
 
 

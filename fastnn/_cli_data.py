@@ -4,17 +4,19 @@ Formats, chosen by the file name's suffix:
 
 - CSV (``.csv``; ``.tsv`` is tab-separated; either may be compressed as
   ``.gz``, ``.bz2``, ``.xz`` or ``.zip``): a header row; ``--target`` names the
-  target column and every other column is a feature.
+  target column and every other column is a feature. Needs pandas.
 - ``.npz``: arrays ``X`` (2-D, the features) and ``y`` (the target), or the
-  array named by ``--target``.
+  array named by ``--target``; an optional ``feature_names`` array names the
+  columns of ``X`` (a DataFrame is made of them when pandas is installed).
 - ``.npy``: one 2-D array; ``--target`` is the index of the target column
   (negative counts from the end) and the other columns are the features.
 
-Features must be numeric (booleans count as 0 / 1) with no missing values.
-Non-numeric columns are reported, not encoded: the model file holds the network
-only, so an encoding learnt here would be lost when predicting. Encode them
-first (for example with ``pandas.get_dummies``).
+The features are read as they are (text, categories, booleans, missing values):
+the preprocessing of :mod:`fastnn._cli_preprocess` makes numbers of them, and
+travels in the model file. Only ``--no-preprocess`` needs numeric, complete
+features (:func:`numeric_features`).
 """
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,22 +124,29 @@ def _read_csv(path, kind):
     return df
 
 
-def _numeric_frame(df, source):
-    """``df`` as float64 after checking every column is numeric and complete."""
+#: What to do about text or gaps for a network without preprocessing, in train
+#: (``--no-preprocess``) and in predict (a network saved alone).
+FIX_IN_TRAIN = "leave out --no-preprocess to have the preprocessing deal with them"
+FIX_IN_PREDICT = ("this model is a network saved without preprocessing: prepare the data as "
+                  "it was for training")
+
+
+def _numeric_frame(df, source, fix=FIX_IN_TRAIN):
+    """``df`` as float64 after checking every column is numeric and complete
+    (a network without preprocessing)."""
     from pandas.api.types import is_numeric_dtype
 
     bad = [c for c in df.columns if not is_numeric_dtype(df[c])]
     if bad:
         them = "it" if len(bad) == 1 else "them"
         raise CLIError(
-            f"{source}: non-numeric feature {_plural(bad, 'column')} {names(bad)}: fastnn "
-            f"trains on numbers only; encode {them} first (for example with "
-            f"pandas.get_dummies) or drop {them}"
+            f"{source}: non-numeric feature {_plural(bad, 'column')} {names(bad)}: the "
+            f"network alone takes numbers only; {fix}, or leave {them} out"
         )
     missing = [c for c in df.columns if df[c].isna().any()]
     if missing:
         raise CLIError(f"{source}: missing values in {_plural(missing, 'column')} "
-                       f"{names(missing)}: fill them in or drop those rows first")
+                       f"{names(missing)}: {fix}, or fill them in first")
     return df.astype(np.float64)
 
 
@@ -163,31 +172,36 @@ def _load_arrays(path, kind):
     return loaded
 
 
-def _feature_array(X, source, what="the array"):
+def _feature_array(X, source, what="the array", complete=False, fix=FIX_IN_TRAIN):
+    """Check a 2-D numeric feature array (and, if ``complete``, that it has no NaN)."""
     if X.ndim != 2:
         raise CLIError(f"{source}: {what} must be 2-D (rows x features), "
                        f"got shape {X.shape}")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise CLIError(f"{source}: {what} is empty (shape {X.shape})")
-    if X.dtype.kind not in "biuf":
-        raise CLIError(f"{source}: {what} has dtype {X.dtype}; fastnn needs numbers")
-    if X.dtype.kind == "f":
+    if X.dtype.kind not in "biufU":
+        raise CLIError(f"{source}: {what} has dtype {X.dtype}; fastnn needs numbers "
+                       "(or text)")
+    if complete and X.dtype.kind not in "biuf":
+        raise CLIError(f"{source}: {what} holds text; the network alone takes numbers "
+                       f"only; {fix}")
+    if complete and X.dtype.kind == "f":
         cols = np.flatnonzero(np.isnan(X).any(axis=0))
         if cols.size:
             raise CLIError(f"{source}: missing values (NaN) in {_plural(cols, 'column')} "
-                           f"{', '.join(map(str, cols[:8]))} of {what}: fill them in or "
-                           "drop those rows first")
+                           f"{', '.join(map(str, cols[:8]))} of {what}: {fix}, or fill "
+                           "them in first")
     return X
 
 
-def _column_index(target, width, source):
+def _column_index(target, width, source, flag="--target"):
     try:
         index = int(target)
     except (TypeError, ValueError):
-        raise CLIError(f"{source}: --target must be a column index for a .npy file "
-                       f"(e.g. -1 for the last column), got {target!r}") from None
+        raise CLIError(f"{source}: {flag} must be a column index for an array without "
+                       f"column names (e.g. -1 for the last column), got {target!r}") from None
     if not -width <= index < width:
-        raise CLIError(f"{source}: --target {index} is not a column of an array with "
+        raise CLIError(f"{source}: {flag} {index} is not a column of an array with "
                        f"{width} columns")
     return index % width
 
@@ -211,7 +225,52 @@ def _check_target(y, source, name, n_rows):
     return y
 
 
-def read_training_data(path, target=None):
+def _npz_feature_names(arrays, X, path):
+    """The ``feature_names`` array of an ``.npz`` file as a list of str, or None."""
+    if "feature_names" not in arrays:
+        return None
+    found = np.asarray(arrays["feature_names"]).ravel()
+    if found.shape[0] != X.shape[1]:
+        raise CLIError(f"{path}: array 'feature_names' has {found.shape[0]} names but 'X' "
+                       f"has {X.shape[1]} columns")
+    listed = [str(v) for v in found]
+    if len(set(listed)) != len(listed):
+        raise CLIError(f"{path}: array 'feature_names' repeats a name")
+    return listed
+
+
+def _named_table(X, feature_names, path):
+    """``X`` as a DataFrame with ``feature_names`` (when both exist and pandas does)."""
+    if feature_names is None:
+        return X
+    try:
+        import pandas as pd
+    except ImportError:
+        print(f"fastnn: note: {path}: naming the columns after its feature_names needs "
+              "pandas (pip install pandas); they are taken by position", file=sys.stderr)
+        return X
+    return pd.DataFrame(X, columns=feature_names)
+
+
+def _drop_columns(X, drop, path):
+    """``X`` without the ``--drop`` columns (names, or indices for arrays)."""
+    if not drop:
+        return X
+    if hasattr(X, "columns"):
+        unknown = [c for c in drop if c not in X.columns]
+        if unknown:
+            raise CLIError(f"{path}: --drop names no column {names(unknown)}; the columns "
+                           f"are {names(X.columns)}")
+        X = X.drop(columns=drop)
+    else:
+        X = np.delete(X, sorted({_column_index(c, X.shape[1], path, "--drop") for c in drop}),
+                      axis=1)
+    if X.shape[1] == 0:
+        raise CLIError(f"{path}: --drop leaves no feature columns")
+    return X
+
+
+def read_training_data(path, target=None, drop=None):
     """Features and target of a training file.
 
     Parameters
@@ -221,10 +280,13 @@ def read_training_data(path, target=None):
     target : str or None
         Target column (CSV), array key (``.npz``, default ``'y'``) or column
         index (``.npy``).
+    drop : list of str or None
+        Feature columns to leave out (names, or indices for arrays).
 
     Returns
     -------
     Dataset
+        The features as read: text, categories and missing values included.
 
     Raises
     ------
@@ -242,7 +304,7 @@ def read_training_data(path, target=None):
                            f"{names(df.columns)}")
         if df.shape[1] < 2:
             raise CLIError(f"{path}: no feature columns besides the target {target!r}")
-        X = _numeric_frame(df.drop(columns=[target]), path)
+        X = _drop_columns(df.drop(columns=[target]), drop, path)
         y = _check_target(df[target].to_numpy(), path, repr(target), len(df))
         return Dataset(X, y, str(path), repr(target))
     arrays = _load_arrays(path, kind)
@@ -256,8 +318,9 @@ def read_training_data(path, target=None):
             raise CLIError(f"{path}: no array {key!r} (the target){hint}; the arrays are "
                            f"{names(arrays)}")
         X = _feature_array(arrays["X"], path, "array 'X'")
+        X = _named_table(X, _npz_feature_names(arrays, X, path), path)
         y = _check_target(arrays[key], path, repr(key), X.shape[0])
-        return Dataset(X, y, str(path), repr(key))
+        return Dataset(_drop_columns(X, drop, path), y, str(path), repr(key))
     A = _feature_array(arrays, path)
     if target is None:
         raise CLIError(f"{path}: name the target column of the .npy array with --target "
@@ -266,29 +329,49 @@ def read_training_data(path, target=None):
     if A.shape[1] < 2:
         raise CLIError(f"{path}: no feature columns besides the target column {j}")
     X = np.ascontiguousarray(np.delete(A, j, axis=1))
-    return Dataset(X, _check_target(A[:, j], path, f"column {j}", A.shape[0]), str(path),
+    return Dataset(_drop_columns(X, drop, path),
+                   _check_target(A[:, j], path, f"column {j}", A.shape[0]), str(path),
                    f"column {j}")
 
 
-def read_prediction_features(path, model, target=None):
-    """The features of a file to predict, as the fitted ``model`` expects them.
+def numeric_features(X, source, fix=FIX_IN_TRAIN):
+    """``X`` checked to be numeric and complete, for the network alone (float64
+    DataFrame, or the array itself).
 
-    A model fitted on a DataFrame (a CSV file) takes a CSV file's columns by
-    name, in its order; other columns are ignored. Otherwise (and for array
-    files) the file must have exactly the model's number of features, after
-    leaving out ``target``, and they are taken by position.
+    Raises
+    ------
+    CLIError
+        Naming the non-numeric or incomplete columns.
+    """
+    if hasattr(X, "columns"):
+        return _numeric_frame(X, source, fix)
+    return _feature_array(X, source, "the features", complete=True, fix=fix)
+
+
+def read_prediction_features(path, feature_names, n_features, target=None, raw=True):
+    """The features of a file to predict, as a fitted model expects them.
+
+    A model fitted on named columns (a CSV file, an ``.npz`` file with
+    ``feature_names``) takes a table's columns by name, in any order; other
+    columns are ignored. Otherwise (and for files without names) the file must
+    have exactly the model's number of features, after leaving out ``target``,
+    and they are taken by position.
 
     Parameters
     ----------
     path : str or path-like
-    model : DNNClassifier or DNNRegressor
-        A fitted estimator.
+    feature_names : list of str or None
+        The columns the model was fitted on, if it knows their names.
+    n_features : int
     target : str or None
         A column (CSV), or column index (``.npy``), to leave out.
+    raw : bool, default=True
+        The model preprocesses its input (a pipeline): text and missing values
+        are passed on. False: the features must be numeric and complete.
 
     Returns
     -------
-    pandas.DataFrame or ndarray of shape (n_samples, model.n_features_in_)
+    pandas.DataFrame or ndarray of shape (n_samples, n_features)
 
     Raises
     ------
@@ -297,30 +380,35 @@ def read_prediction_features(path, model, target=None):
     """
     path = _existing(path)
     kind = file_kind(path)
-    feature_names = model.__dict__.get("feature_names_in_")
-    n_features = model.n_features_in_
+
+    def checked(table):
+        return table if raw else numeric_features(table, path, FIX_IN_PREDICT)
+
     if kind in ("csv", "tsv"):
         df = _read_csv(path, kind)
         if feature_names is not None:
-            missing = [c for c in feature_names if c not in df.columns]
-            if missing:
-                raise CLIError(f"{path}: missing {_plural(missing, 'column')} "
-                               f"{names(missing)} that the model was trained on")
-            return _numeric_frame(df[list(feature_names)], path)
+            return checked(_columns_by_name(df, feature_names, path))
         if target is not None:
             if target not in df.columns:
                 raise CLIError(f"{path}: no column {target!r} to leave out; the columns are "
                                f"{names(df.columns)}")
             df = df.drop(columns=[target])
-        X = _numeric_frame(df, path).to_numpy()
+        X = checked(df).to_numpy()
     elif kind == "npz":
         arrays = _load_arrays(path, kind)
         if "X" not in arrays:
             raise CLIError(f"{path}: no array 'X' (the features); the arrays are "
                            f"{names(arrays)}")
-        X = _feature_array(arrays["X"], path, "array 'X'")
+        X = _feature_array(arrays["X"], path, "array 'X'", complete=not raw,
+                           fix=FIX_IN_PREDICT)
+        own_names = _npz_feature_names(arrays, X, path)
+        if feature_names is not None and own_names is not None:
+            table = _named_table(X, own_names, path)
+            if hasattr(table, "columns"):
+                return checked(_columns_by_name(table, feature_names, path))
     else:
-        X = _feature_array(_load_arrays(path, kind), path)
+        X = _feature_array(_load_arrays(path, kind), path, complete=not raw,
+                           fix=FIX_IN_PREDICT)
         if target is not None:
             X = np.delete(X, _column_index(target, X.shape[1], path), axis=1)
     if X.shape[1] != n_features:
@@ -332,7 +420,15 @@ def read_prediction_features(path, model, target=None):
         import pandas as pd
 
         return pd.DataFrame(X, columns=list(feature_names))
-    return np.ascontiguousarray(X)
+    return X if X.dtype.kind == "O" else np.ascontiguousarray(X)
+
+
+def _columns_by_name(df, feature_names, path):
+    missing = [c for c in feature_names if c not in df.columns]
+    if missing:
+        raise CLIError(f"{path}: missing {_plural(missing, 'column')} {names(missing)} that "
+                       "the model was trained on")
+    return df[list(feature_names)]
 
 
 def choose_task(y, task="auto"):

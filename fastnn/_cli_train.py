@@ -1,10 +1,11 @@
 """``fastnn train DATA --target COLUMN [options] --out MODEL``.
 
-Reads a data file, chooses classification or regression, holds out
-``--validation-fraction`` of the rows, fits a DNNClassifier or DNNRegressor
-built from the estimator options (a progress bar on a terminal), prints the
-validation metrics and the training time, and saves the model in the safe
-native format.
+Reads a data file as it is, chooses classification or regression, holds out
+``--validation-fraction`` of the rows, fits the pipeline of
+:func:`fastnn.make_table_pipeline` (preprocessing, then a DNNClassifier or
+DNNRegressor built from the estimator options; a progress bar on a terminal),
+prints what it did to each column, the validation metrics and the training
+time, and saves the whole pipeline in the safe native format.
 """
 import re
 import sys
@@ -23,10 +24,16 @@ from ._cli_data import (
 )
 from ._cli_errors import CLIError
 from ._cli_options import add_estimator_options, estimator_kwargs
-from ._cli_scaling import Standardizer
+from ._cli_preprocess import (
+    add_preprocess_options,
+    check_compatible,
+    describe_preprocessing,
+    given_options,
+    table_kwargs,
+)
 
-#: A feature or target whose mean or standard deviation exceeds this in absolute
-#: value makes ``train`` suggest ``--standardize``.
+#: A network input or regression target whose mean or standard deviation exceeds
+#: this in absolute value, when scaling is switched off, draws a note.
 UNSCALED = 50.0
 
 
@@ -54,12 +61,10 @@ def add_parser(subparsers, specs):
                    help=f"classification or regression; {TASK_RULE} (default: auto)")
     p.add_argument("--out", metavar="MODEL", required=True,
                    help="file to save the model to (safe native format, e.g. model.fastnn)")
-    p.add_argument("--standardize", action="store_true",
-                   help="train on standardised features (and regression targets), then fold "
-                        "the scaling into the saved network so it takes raw data")
     p.add_argument("--plot", metavar="FILE",
                    help="save a picture of the training history (.png, .svg, .pdf; needs "
                         "matplotlib)")
+    add_preprocess_options(p)
     add_estimator_options(p, specs)
     p.set_defaults(func=lambda args: train(args, specs))
 
@@ -144,20 +149,22 @@ def holdout(X, y, fraction, task, random_state):
     return _rows(X, train_idx), y[train_idx], _rows(X, val_idx), y[val_idx]
 
 
-def _scale_note(X, y, task):
-    """A hint to use --standardize when features or target are far from unit scale."""
+def _scale_note(X, names, y, task):
+    """A note when, with scaling switched off, an input or the target is far from
+    unit scale."""
     values = np.asarray(X, dtype=np.float64)
-    size = np.maximum(np.abs(values.mean(axis=0)), values.std(axis=0))
-    j = int(np.argmax(size))
-    if size[j] > UNSCALED:
-        name = repr(X.columns[j]) if hasattr(X, "columns") else f"column {j}"
-        return (f"feature {name} has mean {values[:, j].mean():.3g} and standard deviation "
-                f"{values[:, j].std():.3g}; --standardize usually trains better")
-    if task == "regression":
+    if values.shape[1]:
+        size = np.maximum(np.abs(values.mean(axis=0)), values.std(axis=0))
+        j = int(np.argmax(size))
+        if size[j] > UNSCALED:
+            return (f"network input {names[j]!r} has mean {values[:, j].mean():.3g} and "
+                    f"standard deviation {values[:, j].std():.3g}; standardising "
+                    "(the default, --standardize) usually trains better")
+    if task == "regression" and y is not None:
         t = np.asarray(y, dtype=np.float64)
         if max(abs(t.mean()), t.std()) > UNSCALED:
             return (f"the target has mean {t.mean():.3g} and standard deviation "
-                    f"{t.std():.3g}; --standardize usually trains better")
+                    f"{t.std():.3g}; --standardize-target usually trains better")
     return None
 
 
@@ -177,17 +184,14 @@ def report_metrics(est, task, X_val, y_val, part="validation"):
     return [f"{part} R^2 {r2_score(y_val, pred):.4f}, RMSE {rmse:.4g} on {n} rows"]
 
 
-def fit_timed(est, X, y, val=None):
-    """Fit ``est`` (with ``val = (X_val, y_val)`` if given) and return the seconds it
-    took. Warnings raised during the fit are shown after it, below the progress bar."""
+def fit_timed(fit):
+    """Run ``fit()`` and return the seconds it took. Warnings raised during the fit
+    are shown after it, below the progress bar."""
     sys.stdout.flush()
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
-            if val is None:
-                est.fit(X, y)
-            else:
-                est.fit(X, y, X_val=val[0], y_val=val[1])
+            fit()
     finally:
         seconds = time.perf_counter() - start
         for w in caught:
@@ -195,72 +199,141 @@ def fit_timed(est, X, y, val=None):
     return seconds
 
 
-def train(args, specs):
-    """Run ``fastnn train`` (see the module docstring)."""
-    kwargs = estimator_kwargs(args, specs)
-    if args.standardize and kwargs.get("init_from") is not None:
-        raise CLIError(
-            "--standardize cannot be combined with --init-from: the source model's first "
-            "layer expects the features it was trained on, not standardised ones; "
-            "standardise the data yourself for both models, or drop --standardize."
-        )
-    check_writable(args.out, "model")
-    if args.plot:
-        from ._plotting import check_image_path
+def _init_source(kwargs):
+    """``--init-from MODEL``: the source file's fitted preprocessing (or None for a
+    network saved alone), and ``init_from`` as the estimator takes it."""
+    from sklearn.pipeline import Pipeline
 
-        check_writable(args.plot, "plot")
-        check_image_path(args.plot)
-    data = read_training_data(args.data, args.target)
-    task, y, reason = choose_task(data.y, args.task)
-    if "verbose" not in kwargs:
-        kwargs["verbose"] = int(sys.stderr.isatty() and kwargs.get("solver") != "lbfgs")
-    est = build_estimator(task, kwargs, specs, reason)
-    if isinstance(est.get_params().get("class_weight"), dict):
-        est.set_params(class_weight=_class_weights(est.class_weight, y))
-    print(f"data: {data.source}: {len(y)} rows, {data.n_features} features; "
+    from ._persistence import load
+    from ._table_pipeline import PREPROCESS, final_network
+
+    source = kwargs.get("init_from")
+    if source is None:
+        return None, False
+    model = load(source)
+    if isinstance(model, Pipeline):
+        kwargs["init_from"] = final_network(model)  # the fitted network, not a file
+        return model.named_steps.get(PREPROCESS), False
+    return None, True
+
+
+def _report_header(data, task, y, reason, args, n_train, n_val, fraction):
+    print(f"data: {data.source}: {len(y)} rows, {data.n_features} feature columns; "
           f"target {data.target}")
     what = task
     if task == "classification" and y.ndim == 1:
         classes = np.unique(y)
         what += f" of {classes.size} classes ({names(classes, 10, quote=False)})"
     print(f"task: {what} ({'auto: ' if args.task == 'auto' else ''}{reason})")
-    X_tr, y_tr, X_val, y_val = holdout(data.X, y, est.validation_fraction, task,
-                                       est.random_state)
-    n_val = 0 if y_val is None else len(y_val)
-    print(f"rows: {len(y_tr)} to train, {n_val} to validate "
-          f"(--validation-fraction {est.validation_fraction})")
-    scaler = None
-    if args.standardize:
-        scale_y = task == "regression" and est.get_params().get("loss") != "poisson"
-        scaler = Standardizer(X_tr, y_tr if scale_y else None)
-        fit_X, fit_y = scaler.features(X_tr), scaler.target(y_tr)
-        fit_val = None if y_val is None else (scaler.features(X_val), scaler.target(y_val))
+    print(f"rows: {n_train} to train, {n_val} to validate "
+          f"(--validation-fraction {fraction})")
+
+
+def _fit_network_alone(est, X_tr, y_tr, X_val, y_val):
+    """``--no-preprocess`` (or a network saved alone as --init-from): the network
+    fitted on the numeric features as they are."""
+    print("preprocessing: none; the network takes the feature columns as they are")
+    if y_val is None:
+        return est, fit_timed(lambda: est.fit(X_tr, y_tr))
+    return est, fit_timed(lambda: est.fit(X_tr, y_tr, X_val=X_val, y_val=y_val))
+
+
+def _fit_table_pipeline(est, task, options, fitted_pre, X_tr, y_tr, X_val, y_val):
+    """The pipeline of make_table_pipeline, fitted; prints the preprocessing first."""
+    from ._table_pipeline import PREPROCESS, fit_pipeline, make_table_pipeline
+
+    pipeline = make_table_pipeline(est, **table_kwargs(options, X_tr))
+    if fitted_pre is not None:
+        pipeline.steps[0] = (PREPROCESS, fitted_pre)
     else:
-        note = _scale_note(X_tr, y_tr, task)
+        pipeline.named_steps[PREPROCESS].fit(X_tr)
+    for line in describe_preprocessing(pipeline):
+        if line.startswith("target:"):
+            continue
+        print(line)
+    if fitted_pre is not None:
+        print("  (taken from --init-from as it was fitted, so that its layers see the "
+              "same inputs)")
+    pre = pipeline.named_steps[PREPROCESS]
+    raw_target = task == "regression" and options.get("standardize_target") is False
+    if not pre.standardize or raw_target:
+        Xt = pre.transform(X_tr) if not pre.standardize else np.zeros((len(y_tr), 0))
+        note = _scale_note(Xt, pre.get_feature_names_out(), y_tr if raw_target else None,
+                           task)
         if note:
             print(f"fastnn: note: {note}", file=sys.stderr)
-        fit_X, fit_y = X_tr, y_tr
-        fit_val = None if y_val is None else (X_val, y_val)
-    seconds = fit_timed(est, fit_X, fit_y, fit_val)
-    if scaler is not None:
-        scaler.fold_into(est)
-    steps = "L-BFGS iterations" if est.solver == "lbfgs" else "epochs"
-    print(f"trained: {est.n_iter_} {steps} in {seconds:.2f} s; final training loss "
-          f"{est.loss_:.4g}" + (" (standardised scale)" if scaler is not None else ""))
-    if est.early_stopping and est.solver != "lbfgs":
-        best = int(np.nanargmax(np.array(est.validation_scores_, dtype=float))) + 1
-        print(f"early stopping: best validation score {est.best_validation_score_:.4f} at "
-              f"epoch {best}; the model keeps that epoch's weights")
+    seconds = fit_timed(lambda: fit_pipeline(pipeline, X_tr, y_tr, X_val, y_val,
+                                             preprocess_fitted=True))
+    for line in describe_preprocessing(pipeline):
+        if line.startswith("target:"):
+            print(line)
+    return pipeline, seconds
+
+
+def train(args, specs):
+    """Run ``fastnn train`` (see the module docstring)."""
+    from ._cli_info import kept_weights_line
+    from ._persistence import save
+    from ._table_pipeline import final_network
+
+    kwargs = estimator_kwargs(args, specs)
+    options = given_options(args)
+    check_writable(args.out, "model")
+    if args.plot:
+        from ._plotting import check_image_path
+
+        check_writable(args.plot, "plot")
+        check_image_path(args.plot)
+    data = read_training_data(args.data, args.target, options.get("drop"))
+    task, y, reason = choose_task(data.y, args.task)
+    if "verbose" not in kwargs:
+        kwargs["verbose"] = int(sys.stderr.isatty() and kwargs.get("solver") != "lbfgs")
+    fitted_pre, alone = _init_source(kwargs)
+    if alone and any(name not in ("drop", "no_preprocess") for name in options):
+        raise CLIError(f"--init-from {args.init_from} holds a network saved without "
+                       "preprocessing, so the new one must take the same raw features; "
+                       "drop the preprocessing options")
+    if fitted_pre is not None and any(name in options for name in (
+            "categorical", "categorical_integers", "impute", "missing_indicator",
+            "standardize", "min_frequency", "max_categories", "no_preprocess")):
+        raise CLIError(f"--init-from {args.init_from} brings its own fitted preprocessing, "
+                       "which its layers were trained on; drop the preprocessing options")
+    alone = alone or bool(options.get("no_preprocess"))
+    est = build_estimator(task, kwargs, specs, reason)
+    check_compatible(options, task, est.get_params().get("loss"))
+    if isinstance(est.get_params().get("class_weight"), dict):
+        est.set_params(class_weight=_class_weights(est.class_weight, y))
+    X_tr, y_tr, X_val, y_val = holdout(data.X, y, est.validation_fraction, task,
+                                       est.random_state)
+    _report_header(data, task, y, reason, args, len(y_tr),
+                   0 if y_val is None else len(y_val), est.validation_fraction)
+    if alone:
+        from ._cli_data import numeric_features
+
+        X_tr = numeric_features(X_tr, data.source)
+        X_val = None if X_val is None else numeric_features(X_val, data.source)
+        model, seconds = _fit_network_alone(est, X_tr, y_tr, X_val, y_val)
+    else:
+        model, seconds = _fit_table_pipeline(est, task, options, fitted_pre, X_tr, y_tr,
+                                             X_val, y_val)
+    net = final_network(model)
+    steps = "L-BFGS iterations" if net.solver == "lbfgs" else "epochs"
+    scaled = net is not model and net is not model.steps[-1][1]
+    print(f"trained: {net.n_iter_} {steps} in {seconds:.2f} s; final training loss "
+          f"{net.loss_:.4g}" + (" (standardised target)" if scaled else ""))
+    print(kept_weights_line(net))
     if y_val is not None:
-        lines = report_metrics(est, task, X_val, y_val)
+        lines = report_metrics(model, task, X_val, y_val)
     else:  # nothing held out: say how it fits the data it saw
-        lines = report_metrics(est, task, X_tr, y_tr, part="training (no rows held out)")
+        lines = report_metrics(model, task, X_tr, y_tr, part="training (no rows held out)")
     print("\n".join(lines))
-    est.save(args.out)
-    print(f"saved: {args.out}")
+    save(model, args.out)
+    print(f"saved: {args.out}" + ("" if alone else
+                                  " (preprocessing and network; fastnn predict takes raw "
+                                  "tables)"))
     if args.plot:
         from ._plotting import save_history
 
-        save_history(est, args.plot)
+        save_history(net, args.plot)
         print(f"history plot: {args.plot}")
     return 0

@@ -1,18 +1,19 @@
 """The ``fastnn`` command (also ``python -m fastnn``).
 
 ``fastnn demo`` trains on scikit-learn's digits next to MLPClassifier;
-``fastnn train`` fits a model on a data file and saves it; ``fastnn predict``
-writes a saved model's predictions as CSV; ``fastnn info`` describes a saved
-model. Every error is one line on standard error starting ``fastnn: error:``
-and exit status 2.
+``fastnn train`` fits a model on a data table as it comes (text, booleans and
+missing values included) and saves it with its preprocessing; ``fastnn predict``
+writes a saved model's predictions for a raw table as CSV; ``fastnn info``
+describes a saved model. Every error is one line on standard error starting
+``fastnn: error:`` and exit status 2.
 """
-import argparse
 import sys
 import time
 import warnings
 
 from . import _cli_info, _cli_predict, _cli_train
-from ._cli_errors import EXIT_ERROR, error_line, run_command
+from ._cli_errors import run_command
+from ._cli_parser import Parser
 
 
 def demo(args):
@@ -55,18 +56,11 @@ def demo(args):
     return 0 if np.isfinite(rows[0][1]) else 1
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors as one ``fastnn: error: ...`` line (exit status 2)."""
-
-    def error(self, message):
-        self.exit(EXIT_ERROR, error_line(f"{message} (see '{self.prog} --help')") + "\n")
-
-
 def build_parser():
     """The argument parser of the ``fastnn`` command and its subcommands."""
     from ._cli_options import option_specs
 
-    parser = _Parser(prog="fastnn",
+    parser = Parser(prog="fastnn",
                      description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 title="commands")

@@ -18,13 +18,14 @@ from fastnn import DNNClassifier, DNNRegressor, cli
 from fastnn._cli_data import (
     MAX_AUTO_CLASSES,
     choose_task,
+    numeric_features,
     read_prediction_features,
     read_training_data,
 )
 from fastnn._cli_errors import CLIError
 from fastnn._cli_options import EXCLUDED, estimator_kwargs, option_specs
-from fastnn._cli_scaling import Standardizer
 from fastnn._cli_train import holdout
+from fastnn._table_pipeline import final_network
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -122,7 +123,7 @@ def test_unknown_command_exits_non_zero():
 def test_train_csv_reports_task_split_metrics_and_saves(files, iris_model):
     path, res = iris_model
     out = res.stdout
-    assert "target 'species'" in out and "150 rows, 4 features" in out
+    assert "target 'species'" in out and "150 rows, 4 feature columns" in out
     assert "task: classification of 3 classes (setosa, versicolor, virginica)" in out
     assert "135 to train, 15 to validate" in out
     accuracy = float(out.split("validation accuracy ")[1].split()[0])
@@ -132,11 +133,13 @@ def test_train_csv_reports_task_split_metrics_and_saves(files, iris_model):
     if epochs == "100":  # stopped by --max-iter: the warning is one line
         assert "fastnn: warning: Stochastic Optimizer: Maximum iterations (100)" in res.stderr
     assert "Traceback" not in res.stderr
-    model = fastnn.load(path)
+    pipeline = fastnn.load(path)
+    model = final_network(pipeline)
     assert isinstance(model, DNNClassifier) and model.n_iter_ == int(epochs)
     assert model.hidden_layer_sizes == (16,) and model.max_iter == 100
     assert model.learning_rate_init == 0.01 and model.random_state == 0
-    assert list(model.feature_names_in_) == list(pd.read_csv(files / "iris.csv").columns[:4])
+    assert list(pipeline.named_steps["preprocess"].feature_names_in_) == list(
+        pd.read_csv(files / "iris.csv").columns[:4])
     # the held-out rows were scored every epoch
     assert len(model.history_["val_score"]) == model.n_iter_
     assert model.history_["val_score"][-1] == pytest.approx(accuracy, abs=1e-4)
@@ -162,7 +165,7 @@ def test_info_prints_classes_features_training_and_layers(iris_model):
     path, _ = iris_model
     res = run_fastnn("info", path)
     assert res.returncode == 0, res.stderr
-    model = fastnn.load(path)
+    model = final_network(fastnn.load(path))
     out = res.stdout
     assert "model: DNNClassifier" in out
     assert "3 classes: 'setosa', 'versicolor', 'virginica'" in out
@@ -249,8 +252,18 @@ ERRORS = {
     "unknown-target-column": (["train", "{d}/iris.csv", "--target", "colour"],
                               ["no column 'colour'", "'species'"]),
     "csv-without-target": (["train", "{d}/iris.csv"], ["--target COLUMN"]),
-    "text-feature": (["train", "{d}/text.csv", "--target", "y"],
-                     ["non-numeric feature column 'colour'"]),
+    "text-feature-without-preprocessing": (["train", "{d}/text.csv", "--target", "y",
+                                            "--no-preprocess"],
+                                           ["non-numeric feature column 'colour'",
+                                            "leave out --no-preprocess"]),
+    "preprocessing-option-without-preprocessing": (
+        ["train", "{d}/text.csv", "--target", "y", "--no-preprocess", "--impute", "mean"],
+        ["--impute is a preprocessing option, but --no-preprocess"]),
+    "standardize-target-for-classification": (
+        ["train", "{d}/iris.csv", "--target", "species", "--standardize-target"],
+        ["--standardize-target applies to regression only"]),
+    "unknown-drop-column": (["train", "{d}/iris.csv", "--target", "species", "--drop", "zz"],
+                            ["--drop names no column 'zz'"]),
     "invalid-value": (["train", "{d}/iris.csv", "--target", "species", "--dropout", "1.5"],
                       ["'dropout' parameter", "Got 1.5", "(option --dropout)"]),
     "bad-list": (["train", "{d}/iris.csv", "--target", "species", "--hidden", "64,abc"],
@@ -275,11 +288,13 @@ ERRORS = {
     "corrupt-model": (["predict", "{d}/corrupt.fastnn", "{d}/iris.csv"],
                       ["Cannot load fastnn model"]),
     "missing-model": (["predict", "{d}/missing.fastnn", "{d}/iris.csv"], ["No such file"]),
-    "not-a-model": (["info", "{d}/iris.csv"], ["Cannot load fastnn model", "not a fastnn model"]),
+    "not-a-model": (["info", "{d}/iris.csv"],
+                    ["Cannot load fastnn model",
+                     "not a fastnn model file: it looks like CSV text"]),
     "missing-arguments": (["predict"], ["the following arguments are required: MODEL, DATA"]),
-    "standardize-with-init-from": (["train", "{d}/reg.npz", "--standardize", "--init-from",
-                                    "{d}/corrupt.fastnn"],
-                                   ["--standardize cannot be combined with --init-from"]),
+    "init-from-a-file-that-is-not-a-model": (["train", "{d}/reg.npz", "--init-from",
+                                              "{d}/corrupt.fastnn"],
+                                             ["Cannot load fastnn model", "truncated"]),
 }
 
 
@@ -350,7 +365,10 @@ def test_train_without_held_out_rows_reports_training_metrics(files, tmp_path, c
     assert accuracy == pytest.approx(model.score(X.drop(columns="species"), X["species"]),
                                      abs=1e-4)
     status, out, _ = run_main(capsys, "info", model_path)
-    assert status == 0 and f"training: {model.n_iter_} L-BFGS iterations" in out
+    net = final_network(model)
+    assert status == 0 and f"training: {net.n_iter_} L-BFGS iterations" in out
+    assert f"kept weights: the last L-BFGS iteration ({net.n_iter_})" in out
+    assert "no validation score (no rows held out)" in out
     assert "solver='lbfgs'" in out and "validation_fraction=0.0" in out
 
 
@@ -380,8 +398,15 @@ def test_unscaled_data_gets_a_note_and_train_plot_saves_a_picture(files, tmp_pat
                                 "--max-iter", "5", "--early-stopping", "--random-state", "0",
                                 "--out", tmp_path / "m.fastnn", "--plot", tmp_path / "h.png")
     assert status == 0, err
-    assert "fastnn: note: feature column 0 has mean" in err and "--standardize" in err
-    assert "early stopping: best validation score" in out
+    assert "--standardize" not in err  # standardised by default: nothing to suggest
+    net = final_network(fastnn.load(tmp_path / "m.fastnn"))
+    kept = int(np.nanargmax(net.history_["val_score"])) + 1
+    assert f"kept weights: epoch {kept} of 5" in out
+    status, _, err = run_main(capsys, "train", files / "reg.npz", "--hidden", "8",
+                              "--max-iter", "2", "--no-standardize", "--no-standardize-target",
+                              "--out", tmp_path / "raw.fastnn")
+    assert status == 0, err
+    assert "fastnn: note: network input 'x0' has mean" in err and "--standardize" in err
     assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -468,10 +493,14 @@ def test_read_training_data_formats(files):
     np.testing.assert_array_equal(npz.X, npy.X)
 
 
-def test_read_training_data_rejects_missing_values(tmp_path):
-    (tmp_path / "gaps.csv").write_text("a,b,y\n1,,0\n2,3,1\n")
+def test_read_training_data_keeps_gaps_and_text_until_preprocessing(tmp_path):
+    (tmp_path / "gaps.csv").write_text("a,b,c,y\n1,,x,0\n2,3,z,1\n")
+    data = read_training_data(tmp_path / "gaps.csv", "y")
+    assert data.X["b"].isna().sum() == 1 and list(data.X["c"]) == ["x", "z"]
+    assert list(read_training_data(tmp_path / "gaps.csv", "y", drop=["c"]).X.columns) == [
+        "a", "b"]
     with pytest.raises(CLIError, match="missing values in column 'b'"):
-        read_training_data(tmp_path / "gaps.csv", "y")
+        numeric_features(data.X[["a", "b"]], "gaps.csv")
     (tmp_path / "ygaps.csv").write_text("a,y\n1,0\n2,\n")
     with pytest.raises(CLIError, match="target 'y' has 1 missing values"):
         read_training_data(tmp_path / "ygaps.csv", "y")
@@ -479,10 +508,11 @@ def test_read_training_data_rejects_missing_values(tmp_path):
 
 def test_prediction_features_of_an_array_model_need_the_same_width(files):
     model = DNNRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(np.zeros((20, 4)), np.zeros(20))
-    X = read_prediction_features(files / "reg.npy", model, target="-1")
+    X = read_prediction_features(files / "reg.npy", None, model.n_features_in_, target="-1",
+                                 raw=False)
     assert X.shape == (300, 4)
     with pytest.raises(CLIError, match="5 feature columns.*--target"):
-        read_prediction_features(files / "reg.npy", model)
+        read_prediction_features(files / "reg.npy", None, model.n_features_in_, raw=False)
 
 
 def test_holdout_stratifies_and_keeps_every_class_in_training():
@@ -495,27 +525,6 @@ def test_holdout_stratifies_and_keeps_every_class_in_training():
     _, y_tr, _, y_val = holdout(np.zeros((20, 1)), y, 0.5, "classification", 0)
     assert 2 in y_tr and 2 not in y_val and len(y_tr) + len(y_val) == 20
     assert holdout(X, y[:1].repeat(100), 0.0, "classification", 0)[2] is None
-
-
-@pytest.mark.parametrize("make", [
-    lambda: DNNRegressor(hidden_layer_sizes=(16, 8), max_iter=30, random_state=0),
-    lambda: DNNClassifier((16,), max_iter=30, batch_norm=True, random_state=0),
-])
-def test_standardizer_folds_the_scaling_into_the_network(make):
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(200, 3)) * [50.0, 0.02, 3.0] + [400.0, -1.0, 7.0]
-    est = make()
-    y = X[:, 0] * 10 + X[:, 2] if isinstance(est, DNNRegressor) else (X[:, 0] > 400)
-    scaler = Standardizer(X, y if isinstance(est, DNNRegressor) else None)
-    est.fit(scaler.features(X), scaler.target(y))
-    outputs = est.predict if isinstance(est, DNNRegressor) else est.predict_proba
-    before = outputs(scaler.features(X))
-    scaler.fold_into(est)
-    after = outputs(X)
-    if isinstance(est, DNNRegressor):
-        mean, std = scaler.target_
-        before = before * std + mean
-    np.testing.assert_allclose(after, before, rtol=1e-4, atol=1e-4 * np.abs(before).max())
 
 
 def test_cli_parser_errors_are_one_line(capsys):
