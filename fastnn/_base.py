@@ -61,6 +61,22 @@ class _Validation:
         self.score_sw = None if sw is None or np.all(sw == 1) else sw
 
 
+def _final_network(loaded, path):
+    """The fitted network of a loaded model file: an estimator's, or that of the
+    fastnn estimator at the end of a saved pipeline."""
+    model = loaded
+    while True:
+        if isinstance(model, BaseDNN):
+            return model._fitted_net()
+        if hasattr(model, "steps"):  # a Pipeline: its last step
+            model = model.steps[-1][1]
+        elif hasattr(model, "regressor_"):  # TransformedTargetRegressor
+            model = model.regressor_
+        else:
+            raise ValueError(f"init_from={str(path)!r} holds a {type(loaded).__name__} "
+                             "without a fitted fastnn network at its end.")
+
+
 class BaseDNN(BaseEstimator, ABC):
     """Base class for fastnn's dense networks. Use a subclass."""
 
@@ -392,7 +408,7 @@ class BaseDNN(BaseEstimator, ABC):
         if isinstance(source, (str, os.PathLike)):
             from ._persistence import load
 
-            return load(source)._net
+            return _final_network(load(source), source)
         raise ValueError(
             f"init_from must be None, a fitted fastnn estimator or the path of a saved "
             f"model, got {type(source).__name__}."

@@ -164,3 +164,20 @@ def test_skops_round_trip_of_a_table_pipeline_with_the_documented_trusted_types(
     assert set(untrusted) <= set(fastnn.SKOPS_TRUSTED_TYPES), untrusted
     loaded = sio.load(tmp_path / "p.skops", trusted=fastnn.SKOPS_TRUSTED_TYPES)
     assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_init_from_a_saved_pipeline_takes_its_network(table, tmp_path):
+    """The network at the end of a saved pipeline seeds a new model on the
+    pipeline's preprocessed features."""
+    X, y = table
+    pipe = make_table_pipeline(DNNClassifier(hidden_layer_sizes=(8,), max_iter=3,
+                                             random_state=0)).fit(X, y)
+    fastnn.save(pipe, tmp_path / "pipe.fastnn")
+    features = pipe[:-1].transform(X)
+    with pytest.warns(UserWarning, match=r"copied hidden layers \[0\]"):
+        model = DNNClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0,
+                              init_from=tmp_path / "pipe.fastnn", freeze_layers=1)
+        model.fit(features, y)
+    assert_array_equal(model.coefs_[0], pipe[-1].coefs_[0])
+    with pytest.raises(ValueError, match="input features"):
+        DNNClassifier(init_from=tmp_path / "pipe.fastnn").fit(features[:, :3], y)
