@@ -1,27 +1,29 @@
 """Compiled inference forward pass: ``predict`` and ``predict_proba`` never JIT.
 
-The network is a list of dense layers ``a_{l+1} = f(a_l @ W_l + b_l)`` with one
-hidden activation ``f`` and an output activation; batch normalization has already
-been folded into ``W`` and ``b``, and the leaky ReLU family gets one
+The network is a list of dense layers ``a_{l+1} = f(norm(a_l @ W_l + b_l))`` with
+one hidden activation ``f`` and an output activation; batch normalization has
+already been folded into ``W`` and ``b`` (``Network.inference_steps``), ``norm`` is
+the optional per-row layer normalisation, and the leaky ReLU family gets one
 negative-side slope per unit. Rows are processed in chunks so the two ping-pong
 activation buffers stay small; each layer is one GEMM into a buffer followed by
-one fused pass adding the bias and applying ``f``.
+one fused pass adding the bias and applying ``f`` (two more passes with layer
+norm).
 
-The integer codes below must equal ``ACTIVATION_CODES`` in ``fastnn/_kernels/activations.py``
-and ``OUTPUT_CODES`` in ``fastnn/_kernels/losses.py``; the tests check every code against a
-NumPy reference.
+The integer codes below must equal the codes of ``ACTIVATIONS`` in
+``fastnn/nn/activations.py`` and ``OUTPUT_CODES`` in ``fastnn/nn/output.py``;
+``tests/test_activations.py`` checks every registry entry against this pass.
 """
 include "_gemm.pxi"
 
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport erf, exp, expm1, tanh
+from libc.math cimport erf, exp, expm1, sqrt, tanh
 from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.stdlib cimport malloc, free
 
 cnp.import_array()
 
-cdef enum:  # hidden activations (fastnn._kernels.activations.ACTIVATION_CODES)
+cdef enum:  # hidden activations (fastnn.nn.activations.ACTIVATIONS)
     ACT_IDENTITY = 0
     ACT_LOGISTIC = 1
     ACT_TANH = 2
@@ -37,8 +39,9 @@ cdef enum:  # hidden activations (fastnn._kernels.activations.ACTIVATION_CODES)
 cdef double SELU_ALPHA = 1.6732632423543772
 cdef double SELU_SCALE = 1.0507009873554805
 cdef double INV_SQRT2 = 0.7071067811865476
+cdef double LAYER_NORM_EPS = 1e-5  # fastnn.nn.settings.LAYER_NORM_EPS
 
-cdef enum:  # output activations (fastnn._kernels.losses.OUTPUT_CODES)
+cdef enum:  # output activations (fastnn.nn.output.OUTPUT_CODES)
     OUT_IDENTITY = 0
     OUT_LOGISTIC = 1
     OUT_SOFTMAX = 2
@@ -139,6 +142,30 @@ cdef void bias_output(floating* z, const floating* b, Py_ssize_t rows,
                 row[j] = exp(row[j])
 
 
+cdef void layer_norm_rows(floating* z, const floating* b, const floating* gamma,
+                          const floating* beta, Py_ssize_t rows,
+                          Py_ssize_t cols) noexcept nogil:
+    """INOUT z (rows, cols): z = gamma * (v - mean) / sqrt(var + eps) + beta per row,
+    v = z + b (the layer-norm op of ``fastnn/nn/layer_norm.py``)."""
+    cdef Py_ssize_t i, j
+    cdef floating* row
+    cdef double mu, sq, d, k
+    for i in range(rows):
+        row = z + i * cols
+        mu = 0.0
+        for j in range(cols):
+            row[j] = row[j] + b[j]
+            mu += row[j]
+        mu /= cols
+        sq = 0.0
+        for j in range(cols):
+            d = row[j] - mu
+            sq += d * d
+        k = 1.0 / sqrt(sq / cols + LAYER_NORM_EPS)
+        for j in range(cols):
+            row[j] = gamma[j] * ((row[j] - mu) * k) + beta[j]
+
+
 cdef enum:
     SMALL_ROWS = 8  # up to this many rows, a direct loop beats a BLAS call
 
@@ -188,7 +215,7 @@ cdef void csr_matmul(const floating* data, const long long* indices,
 
 cdef _forward(const floating[:, ::1] X, const floating[::1] data,
               const long long[::1] indices, const long long[::1] indptr,
-              Py_ssize_t n_rows, list coefs, list intercepts, list slopes,
+              Py_ssize_t n_rows, list coefs, list intercepts, list slopes, list norms,
               int hidden_code, int out_code, Py_ssize_t chunk, floating[:, ::1] out):
     cdef Py_ssize_t n_layers = len(coefs)
     cdef bint sparse = X.shape[1] == 0 and indptr.shape[0] > 0
@@ -197,13 +224,19 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
     cdef const floating[:, ::1] w_view
     cdef const floating[::1] b_view
     cdef const floating[::1] s_view
+    cdef const floating[::1] g_view
+    cdef const floating[::1] e_view
+    cdef floating[::1] zeros_view
     cdef floating** w = <floating**> malloc(n_layers * sizeof(floating*))
+    cdef floating** ng = <floating**> malloc(n_layers * sizeof(floating*))
+    cdef floating** nb = <floating**> malloc(n_layers * sizeof(floating*))
     cdef floating** b = <floating**> malloc(n_layers * sizeof(floating*))
     cdef floating** sl = <floating**> malloc(n_layers * sizeof(floating*))
     cdef int* fan_in = <int*> malloc(n_layers * sizeof(int))
     cdef int* fan_out = <int*> malloc(n_layers * sizeof(int))
-    if w == NULL or b == NULL or sl == NULL or fan_in == NULL or fan_out == NULL:
-        free(w); free(b); free(sl); free(fan_in); free(fan_out)
+    if (w == NULL or b == NULL or sl == NULL or ng == NULL or nb == NULL or fan_in == NULL
+            or fan_out == NULL):
+        free(w); free(b); free(sl); free(ng); free(nb); free(fan_in); free(fan_out)
         raise MemoryError()
     try:
         for l in range(n_layers):
@@ -217,6 +250,15 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
                 if s_view.shape[0] != w_view.shape[1]:
                     raise ValueError(f"slopes[{l}] must have one entry per unit.")
                 sl[l] = <floating*> &s_view[0]
+            ng[l] = NULL
+            nb[l] = NULL
+            if l < len(norms) and norms[l] is not None:
+                g_view = norms[l][0]
+                e_view = norms[l][1]
+                if g_view.shape[0] != w_view.shape[1] or e_view.shape[0] != w_view.shape[1]:
+                    raise ValueError(f"norms[{l}] must have one scale and shift per unit.")
+                ng[l] = <floating*> &g_view[0]
+                nb[l] = <floating*> &e_view[0]
             fan_in[l] = w_view.shape[0]
             fan_out[l] = w_view.shape[1]
             if l < n_layers - 1 and fan_out[l] > width:
@@ -224,17 +266,21 @@ cdef _forward(const floating[:, ::1] X, const floating[::1] data,
         dtype = np.float32 if floating is float else np.float64
         bufs = np.empty((2, min(chunk, max(n_rows, 1)) * width), dtype=dtype)
         bufs_view = bufs
+        zeros = np.zeros(max(fan_out[n_layers - 1], width), dtype=dtype)
+        zeros_view = zeros
         with nogil:
-            _run_chunks(X, data, indices, indptr, sparse, n_rows, n_layers, w, b, sl,
-                        fan_in, fan_out, hidden_code, out_code, chunk, bufs_view, out)
+            _run_chunks(X, data, indices, indptr, sparse, n_rows, n_layers, w, b, sl, ng, nb,
+                        &zeros_view[0], fan_in, fan_out, hidden_code, out_code, chunk,
+                        bufs_view, out)
     finally:
-        free(w); free(b); free(sl); free(fan_in); free(fan_out)
+        free(w); free(b); free(sl); free(ng); free(nb); free(fan_in); free(fan_out)
 
 
 cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
                       const long long[::1] indices, const long long[::1] indptr,
                       bint sparse, Py_ssize_t n_rows, Py_ssize_t n_layers,
-                      floating** w, floating** b, floating** sl, int* fan_in, int* fan_out,
+                      floating** w, floating** b, floating** sl, floating** ng,
+                      floating** nb, const floating* zeros, int* fan_in, int* fan_out,
                       int hidden_code, int out_code, Py_ssize_t chunk,
                       floating[:, ::1] bufs, floating[:, ::1] out) noexcept nogil:
     cdef Py_ssize_t start = 0, rows, l
@@ -260,13 +306,16 @@ cdef void _run_chunks(const floating[:, ::1] X, const floating[::1] data,
                                   <int> rows, fan_out[l], fan_in[l])
             if l == n_layers - 1 and out_code >= 0:
                 bias_output(dst, b[l], rows, fan_out[l], out_code)
+            elif ng[l] != NULL:
+                layer_norm_rows(dst, b[l], ng[l], nb[l], rows, fan_out[l])
+                bias_activate(dst, zeros, sl[l], rows, fan_out[l], hidden_code)
             else:
                 bias_activate(dst, b[l], sl[l], rows, fan_out[l], hidden_code)
         start += chunk
 
 
 def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int out_code,
-            Py_ssize_t chunk=4096):
+            list norms=None, Py_ssize_t chunk=4096):
     """Run the inference forward pass of a dense network.
 
     Parameters
@@ -282,9 +331,12 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         For each hidden layer, the negative-side slope of each unit (used by the
         leaky ReLU family, ignored otherwise).
     hidden_code, out_code : int
-        Activation codes (``fastnn._kernels.activations`` / ``.losses``). An
+        Activation codes (``fastnn.nn.activations`` / ``fastnn.nn.output``). An
         ``out_code`` of -1 treats the last layer given as a hidden layer (its
         activations are returned: embeddings), which needs its entry in ``slopes``.
+    norms : list of (ndarray, ndarray) or None, default=None
+        Per layer, layer norm's ``(gamma, beta)`` applied after the bias and
+        before the activation, or None.
     chunk : int, default=4096
         Rows processed at a time.
 
@@ -294,6 +346,7 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         The output activations (probabilities for classifiers).
     """
     cdef Py_ssize_t n_rows
+    norms = [] if norms is None else norms
     dtype = coefs[0].dtype
     n_out = coefs[len(coefs) - 1].shape[1]
     empty2 = np.empty((0, 0), dtype=dtype)
@@ -314,8 +367,8 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         return out
     if dtype == np.float32:
         _forward[float](dense, data, indices, indptr, n_rows, coefs, intercepts, slopes,
-                        hidden_code, out_code, chunk, out)
+                        norms, hidden_code, out_code, chunk, out)
     else:
         _forward[double](dense, data, indices, indptr, n_rows, coefs, intercepts, slopes,
-                         hidden_code, out_code, chunk, out)
+                         norms, hidden_code, out_code, chunk, out)
     return out

@@ -8,22 +8,23 @@ The estimators are imported on first access (PEP 562), so ``import fastnn``
 itself is cheap; ``from fastnn import DNNClassifier`` pays scikit-learn's and
 Numba's import time, as any scikit-learn estimator does.
 """
-import importlib
+import importlib as _importlib
+import sys as _sys
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "DNNClassifier": "fastnn._classifier",
-    "DNNRegressor": "fastnn._regressor",
-    "load": "fastnn._persistence",
-    "save": "fastnn._persistence",
-    "TablePreprocessor": "fastnn._table",
-    "make_table_pipeline": "fastnn._table_pipeline",
-    "SKOPS_TRUSTED_TYPES": "fastnn._persistence",
-    "to_onnx": "fastnn._onnx",
-    "register_onnx_converters": "fastnn._onnx",
-    "plot_history": "fastnn._plotting",
-    "warmup": "fastnn._warmup",
+    "DNNClassifier": "fastnn.estimators.classifier",
+    "DNNRegressor": "fastnn.estimators.regressor",
+    "load": "fastnn.io.persistence",
+    "save": "fastnn.io.persistence",
+    "TablePreprocessor": "fastnn.table.preprocessor",
+    "make_table_pipeline": "fastnn.table.pipeline",
+    "SKOPS_TRUSTED_TYPES": "fastnn.io.persistence",
+    "to_onnx": "fastnn.io.onnx",
+    "register_onnx_converters": "fastnn.io.onnx",
+    "plot_history": "fastnn.plotting",
+    "warmup": "fastnn.warmup",
 }
 
 __all__ = ["DNNClassifier", "DNNRegressor", "TablePreprocessor", "make_table_pipeline",
@@ -31,13 +32,47 @@ __all__ = ["DNNClassifier", "DNNRegressor", "TablePreprocessor", "make_table_pip
            "register_onnx_converters", "plot_history", "warmup", "__version__"]
 
 
+#: Modules of fastnn 0.1 that pickles and skops files name -> where their
+#: classes live now (``Regularization`` is ``TrainingSettings``).
+_LEGACY_MODULES = {
+    "fastnn._classifier": "fastnn.estimators.classifier",
+    "fastnn._regressor": "fastnn.estimators.regressor",
+    "fastnn._network": "fastnn.nn.plan",
+    "fastnn._solvers": "fastnn.training.minibatch",
+    "fastnn._table": "fastnn.table.preprocessor",
+}
+
+
+class _LegacyModules:
+    """Import finder that answers an old module name with the new module."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name not in _LEGACY_MODULES:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(name, _LegacyModules)
+
+    @staticmethod
+    def create_module(spec):
+        return _importlib.import_module(_LEGACY_MODULES[spec.name])
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+_sys.meta_path.append(_LegacyModules)
+
+
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(__all__) | {k for k in globals() if not k.startswith('_')})

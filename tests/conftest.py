@@ -5,7 +5,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from fastnn._network import Network
+from fastnn.nn.plan import Network
 
 
 @pytest.fixture
@@ -13,9 +13,11 @@ def rng():
     return np.random.default_rng(0)
 
 
-def make_network(layer_units, hidden, out, dtype, seed=0, batch_norm=False):
+def make_network(layer_units, hidden, out, dtype, seed=0, batch_norm=False, layer_norm=False,
+                 dropout=()):
     """A network with random weights and biases (other parameters at their defaults)."""
-    net = Network(layer_units, hidden, out, dtype, batch_norm=batch_norm)
+    net = Network(layer_units, hidden, out, dtype, batch_norm=batch_norm,
+                  layer_norm=layer_norm, dropout=dropout)
     rng = np.random.default_rng(seed)
     for W, b in zip(net.coefs, net.intercepts):
         W[...] = rng.normal(0, 0.5, W.shape)

@@ -41,8 +41,8 @@ def reference_accuracy(frame, target, seed, validation_fraction=0.1):
     """
     from sklearn.exceptions import ConvergenceWarning
 
-    from fastnn._cli_data import choose_task
-    from fastnn._cli_train import holdout
+    from fastnn.cli.data import choose_task
+    from fastnn.cli.train import holdout
 
     X = frame.drop(columns=[target])
     task, y, _ = choose_task(frame[target].to_numpy())

@@ -44,7 +44,7 @@ OUTPUTS = {"identity": lambda z: z, "logistic": expit, "softmax": softmax, "exp"
 
 
 def per_sample_loss(out, a, y):
-    """Loss of each sample, summed over outputs (see fastnn._kernels.losses)."""
+    """Loss of each sample, summed over outputs (see fastnn.nn.output)."""
     eps = np.finfo(a.dtype).eps
     p = np.clip(a, eps, 1 - eps)
     if out == "softmax":
@@ -142,3 +142,43 @@ def nadam_step(p, g, m, v, t, lr, beta_1, beta_2, eps):
     m_hat = beta_1 * m / (1 - beta_1 ** (t + 1)) + (1 - beta_1) * g / (1 - beta_1**t)
     v_hat = v / (1 - beta_2**t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def layernorm(z, gamma, beta, eps=1e-5):
+    mu = z.mean(axis=1, keepdims=True)
+    var = z.var(axis=1, keepdims=True)
+    return gamma * (z - mu) / np.sqrt(var + eps) + beta
+
+
+def layernorm_backward(g, z, gamma, eps=1e-5):
+    """``dL/dz`` and ``(dgamma, dbeta)`` for ``dL/dh = g`` at pre-normalisation ``z``."""
+    m = z.shape[1]
+    mu = z.mean(axis=1, keepdims=True)
+    invstd = 1 / np.sqrt(z.var(axis=1, keepdims=True) + eps)
+    xhat = (z - mu) * invstd
+    gx = g * gamma
+    dz = invstd / m * (m * gx - gx.sum(axis=1, keepdims=True)
+                       - xhat * (gx * xhat).sum(axis=1, keepdims=True))
+    return dz, (g * xhat).sum(axis=0), g.sum(axis=0)
+
+
+def inference_forward(net, X):
+    """Output of a fitted network at inference, unfolded, in float64: each dense
+    layer, batch norm with running statistics, layer norm, the activation with
+    the inference slopes (learned PReLU slopes, the fixed ones otherwise),
+    dropout as the identity, then the output activation."""
+    a = np.asarray(X, dtype=float)
+    n_layers = len(net.coefs)
+    for l in range(n_layers):
+        z = a @ net.coefs[l].astype(float) + net.intercepts[l]
+        if l == n_layers - 1:
+            return OUTPUTS[net.out_activation](z)
+        parts = {k: v.astype(float) for k, v in net.parts(l).items()}
+        if "gamma" in parts:
+            z = (parts["gamma"] * (z - parts["running_mean"])
+                 / np.sqrt(parts["running_var"] + 1e-5) + parts["beta"])
+        if "ln_gamma" in parts:
+            z = layernorm(z, parts["ln_gamma"], parts["ln_beta"])
+        slope = parts.get("prelu_slopes", parts["slopes"])
+        a = ACTIVATIONS[net.hidden_activation][0](z, slope)
+    return a

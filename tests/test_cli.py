@@ -15,17 +15,17 @@ import pytest
 
 import fastnn
 from fastnn import DNNClassifier, DNNRegressor, cli
-from fastnn._cli_data import (
+from fastnn.cli.data import (
     MAX_AUTO_CLASSES,
     choose_task,
     numeric_features,
     read_prediction_features,
     read_training_data,
 )
-from fastnn._cli_errors import CLIError
-from fastnn._cli_options import EXCLUDED, estimator_kwargs, option_specs
-from fastnn._cli_train import holdout
-from fastnn._table_pipeline import final_network
+from fastnn.cli.errors import CLIError
+from fastnn.cli.options import EXCLUDED, estimator_kwargs, option_specs
+from fastnn.cli.train import holdout
+from fastnn.table.pipeline import final_network
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -383,7 +383,7 @@ def test_unexpected_exceptions_are_one_line_unless_asked(monkeypatch, capsys, fi
     def broken(args):
         raise RuntimeError("something\nunforeseen")
 
-    monkeypatch.setattr(cli._cli_info, "info", broken)
+    monkeypatch.setattr(cli.info, "info", broken)
     status, _, err = run_main(capsys, "info", files / "corrupt.fastnn")
     assert_one_error_line(status, err, "unexpected RuntimeError: something unforeseen",
                           "FASTNN_TRACEBACK=1")

@@ -19,8 +19,8 @@ import fastnn
 from customers import customer_frame
 from customers_baseline import reference_accuracy
 from fastnn import DNNClassifier, DNNRegressor, make_table_pipeline
-from fastnn._cli_train import holdout
-from fastnn._table_pipeline import final_network
+from fastnn.cli.train import holdout
+from fastnn.table.pipeline import final_network
 from test_cli import run_fastnn
 
 pd = pytest.importorskip("pandas")

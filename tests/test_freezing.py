@@ -10,16 +10,6 @@ from numpy.testing import assert_array_equal
 from sklearn.datasets import load_digits
 
 from fastnn import DNNClassifier, DNNRegressor, load
-from fastnn._kernels.network import (
-    BETA_OFF,
-    GAMMA_OFF,
-    MEAN_OFF,
-    PSLOPE_OFF,
-    SLOPE_OFF,
-    VAR_OFF,
-)
-
-PARTS = (GAMMA_OFF, BETA_OFF, PSLOPE_OFF, SLOPE_OFF, MEAN_OFF, VAR_OFF)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +22,7 @@ def layer_state(est, l):
     """Every value of hidden layer ``l``: weights, bias, batch norm, slopes."""
     net = est._net
     values = [net.coefs[l].copy(), net.intercepts[l].copy()]
-    values += [net.part(l, c).copy() for c in PARTS if net.part(l, c) is not None]
+    values += [view.copy() for _, view in sorted(net.parts(l).items())]
     return values
 
 
@@ -84,7 +74,7 @@ def test_frozen_layers_cost_no_optimizer_state_and_no_gradient(digits, source):
     X, y = digits
     est = fit_quietly(DNNClassifier(**COMMON, init_from=source, freeze_layers=2), X, y)
     net, trainer = est._net, est._trainer
-    first_trainable = int(net.layout[2, 0])  # W_OFF of hidden layer 2
+    first_trainable = net.layer_ranges()[2][0]  # where hidden layer 2's parameters start
     assert trainer.state.shape == (2, net.n_params - first_trainable)  # Adam: m and v
     # the kernels never wrote a gradient for the frozen layers
     assert_array_equal(trainer._grads[:first_trainable], 0.0)
@@ -136,7 +126,7 @@ def test_unfreezing_between_partial_fits_keeps_optimizer_state(digits, source):
         est.partial_fit(X[:0 + 200], y[:200])
     state = est._trainer.state
     net = est._net
-    n_layer1 = int(net.layout[2, 0] - net.layout[1, 0])
+    n_layer1 = net.layer_ranges()[1][1] - net.layer_ranges()[1][0]
     assert state.shape == (2, before.shape[1] + n_layer1)
     assert_layers_identical(est, source, [0])
     assert_layers_changed(est, source, [1])
@@ -149,9 +139,8 @@ def test_summary_marks_frozen_layers(digits, source):
     est = fit_quietly(DNNClassifier(**COMMON, init_from=source, freeze_layers=(0, 2)), X, y)
     table = est.summary()
     flags = {row["layer"]: row["trainable"] for row in table.rows}
-    assert flags == {"dense_0": False, "batch_norm_0": False, "dense_1": True,
-                     "batch_norm_1": True, "dense_2": False, "batch_norm_2": False,
-                     "dense_3": True}
+    assert flags == {f"{kind}_{l}": l in (1, 3) for l in range(3)
+                     for kind in ("dense", "batch_norm", "activation")} | {"dense_3": True}
     assert table.trainable_params == sum(r["params"] for r in table.rows if r["trainable"])
     assert "frozen" in str(table)
 

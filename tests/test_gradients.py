@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 from conftest import make_network, make_targets
 
-from fastnn._kernels.activations import ACTIVATION_CODES
-from fastnn._kernels.losses import OUTPUT_CODES
-from fastnn._solvers import (
-    Regularization,
-    TrainData,
-    loss_and_grad,
-    trainable_index,
-    trainable_segments,
-)
+from fastnn.nn.activations import ACTIVATION_CODES
+from fastnn.nn.output import OUTPUT_CODES
+from fastnn.training.data import TrainData
+from fastnn.training.lbfgs import FullBatch
+from fastnn.training.minibatch import TrainingSettings as Regularization
+from fastnn.training.minibatch import trainable_index, trainable_segments
+
+
+def loss_and_grad(net, data, settings):
+    loss, grads = FullBatch(net, data, settings)()
+    return loss, grads.copy()
 
 
 def finite_difference_check(net, data, reg, h=1e-6):
@@ -24,7 +26,7 @@ def finite_difference_check(net, data, reg, h=1e-6):
     gradient of frozen ones (``reg.frozen``) must be reported as exactly 0."""
     _, grads = loss_and_grad(net, data, reg)
     grads = grads.copy()
-    trainable = trainable_index(trainable_segments(net, reg.frozen_array(net.n_layers)))
+    trainable = trainable_index(trainable_segments(net, reg.frozen_flags(net.n_layers)))
     frozen = np.setdiff1d(np.arange(net.n_params), trainable)
     np.testing.assert_array_equal(grads[frozen], 0.0)
     grads = grads[trainable]
@@ -58,7 +60,7 @@ def test_gradient_of_every_activation_and_loss(hidden, out, rng):
 
 def test_gradient_of_learned_prelu_slopes(rng):
     net = make_network((4, 6, 5, 3), "prelu", "softmax", np.float64, seed=2)
-    slopes = [net.part(l, 6) for l in range(2)]  # PSLOPE_OFF
+    slopes = [net.part(l, "prelu_slopes") for l in range(2)]
     for s in slopes:
         s[...] = rng.uniform(0.05, 0.5, s.shape)
     finite_difference_check(net, _data("softmax", rng, n_out=3), Regularization())
@@ -68,8 +70,8 @@ def test_gradient_of_learned_prelu_slopes(rng):
 def test_gradient_through_batch_norm(hidden, rng):
     net = make_network((4, 6, 5, 3), hidden, "softmax", np.float64, seed=3, batch_norm=True)
     for l in range(2):
-        net.part(l, 4)[...] = rng.uniform(0.5, 1.5, 6 if l == 0 else 5)  # gamma
-        net.part(l, 5)[...] = rng.normal(0, 0.3, 6 if l == 0 else 5)     # beta
+        net.part(l, "gamma")[...] = rng.uniform(0.5, 1.5, 6 if l == 0 else 5)
+        net.part(l, "beta")[...] = rng.normal(0, 0.3, 6 if l == 0 else 5)
     finite_difference_check(net, _data("softmax", rng, n=12, n_out=3),
                             Regularization(alpha=0.01))
 
@@ -95,11 +97,30 @@ def test_gradient_with_frozen_layers(frozen, batch_norm, rng):
                        batch_norm=batch_norm)
     for l in range(3):
         m = net.coefs[l].shape[1]
-        net.part(l, 6)[...] = rng.uniform(0.05, 0.5, m)  # PReLU slopes
+        net.part(l, "prelu_slopes")[...] = rng.uniform(0.05, 0.5, m)
         if batch_norm:
-            net.part(l, 4)[...] = rng.uniform(0.5, 1.5, m)   # gamma
-            net.part(l, 5)[...] = rng.normal(0, 0.3, m)      # beta
-            net.part(l, 8)[...] = rng.normal(0, 0.5, m)      # running mean
-            net.part(l, 9)[...] = rng.uniform(0.5, 2.0, m)   # running variance
+            net.part(l, "gamma")[...] = rng.uniform(0.5, 1.5, m)
+            net.part(l, "beta")[...] = rng.normal(0, 0.3, m)
+            net.part(l, "running_mean")[...] = rng.normal(0, 0.5, m)
+            net.part(l, "running_var")[...] = rng.uniform(0.5, 2.0, m)
     reg = Regularization(frozen=frozen, dropout=(0.2, 0.0, 0.3), alpha=0.02)
     finite_difference_check(net, _data("softmax", rng, n=12, n_out=3), reg)
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_gradient_through_layer_norm(hidden, batch_norm, rng):
+    net = make_network((4, 6, 5, 3), hidden, "softmax", np.float64, seed=7,
+                       batch_norm=batch_norm, layer_norm=True)
+    for l in range(2):
+        m = net.coefs[l].shape[1]
+        net.part(l, "ln_gamma")[...] = rng.uniform(0.5, 1.5, m)
+        net.part(l, "ln_beta")[...] = rng.normal(0, 0.3, m)
+    finite_difference_check(net, _data("softmax", rng, n=12, n_out=3),
+                            Regularization(alpha=0.01, dropout=(0.2, 0.0)))
+
+
+def test_gradient_through_a_frozen_layer_norm_layer(rng):
+    net = make_network((4, 6, 5, 3), "elu", "identity", np.float64, seed=8, layer_norm=True)
+    finite_difference_check(net, _data("identity", rng, n=10, n_out=3),
+                            Regularization(frozen=(0,)))

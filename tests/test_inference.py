@@ -1,4 +1,4 @@
-"""The compiled inference path: Cython GEMM and forward pass against Numba and NumPy."""
+"""The compiled inference path: the Cython forward pass against NumPy."""
 import pickle
 import subprocess
 import sys
@@ -10,51 +10,26 @@ from conftest import make_network, run_and_list_compiled
 from numpy.testing import assert_allclose
 
 import reference as ref
-from fastnn import _blas
-from fastnn._kernels.activations import ACTIVATION_CODES
-from fastnn._kernels.losses import OUTPUT_CODES
-from fastnn._solvers import numba_forward
+from fastnn.nn.activations import ACTIVATION_CODES
+from fastnn.nn.output import OUTPUT_CODES
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("trans_a", [False, True])
-@pytest.mark.parametrize("trans_b", [False, True])
-@pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
-def test_gemm_matches_numpy(trans_a, trans_b, beta, dtype, rng):
-    A = rng.normal(size=(4, 6) if trans_a else (6, 4)).astype(dtype)
-    B = rng.normal(size=(5, 4) if trans_b else (4, 5)).astype(dtype)
-    C = rng.normal(size=(6, 5)).astype(dtype)
-    expected = 1.5 * (A.T if trans_a else A) @ (B.T if trans_b else B) + beta * C
-    if beta == 0.0:
-        C[:] = np.nan  # beta=0 must overwrite, not propagate, what C held
-    _blas.gemm(trans_a, trans_b, dtype(1.5), A, B, dtype(beta), C)
-    assert_allclose(C, expected, **TOL[dtype])
-
-
-def test_gemm_rejects_mismatched_shapes():
-    A = np.ones((3, 4))
-    with pytest.raises(ValueError, match="gemm shapes do not agree"):
-        _blas.gemm(False, False, 1.0, A, np.ones((5, 2)), 0.0, np.ones((3, 2)))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("out", sorted(OUTPUT_CODES))
 @pytest.mark.parametrize("hidden", sorted(ACTIVATION_CODES))
-def test_cython_numba_and_numpy_forward_agree(hidden, out, dtype, rng):
+def test_cython_and_numpy_forward_agree(hidden, out, dtype, rng):
     net = make_network((6, 8, 5, 3), hidden, out, dtype)
     X = rng.normal(size=(2100, 6)).astype(dtype)  # more rows than one chunk
     cython_out = net.forward(X)
-    numba_out = numba_forward(net, X)
     acts, _ = ref.forward(X.astype(float), [c.astype(float) for c in net.coefs],
                           [b.astype(float) for b in net.intercepts], hidden, out)
     assert cython_out.shape == (2100, 3)
     assert cython_out.dtype == dtype
     assert_allclose(cython_out, acts[-1], **TOL[dtype])
-    assert_allclose(numba_out, acts[-1], **TOL[dtype])
-    assert_allclose(cython_out, numba_out, **TOL[dtype])
+    assert_allclose(ref.inference_forward(net, X), acts[-1], **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -73,24 +48,47 @@ def test_sparse_forward_equals_dense(dtype, rng):
 def test_batch_norm_folded_into_weights_equals_running_statistics_path(hidden, dtype, rng):
     net = make_network((6, 8, 5, 3), hidden, "softmax", dtype, batch_norm=True)
     for l, width in enumerate((8, 5)):
-        for column, values in [(4, rng.uniform(0.5, 2, width)), (5, rng.normal(size=width)),
-                               (8, rng.normal(size=width)), (9, rng.uniform(0.2, 3, width))]:
-            net.part(l, column)[...] = values  # gamma, beta, running mean, running var
+        for part, values in [("gamma", rng.uniform(0.5, 2, width)),
+                             ("beta", rng.normal(size=width)),
+                             ("running_mean", rng.normal(size=width)),
+                             ("running_var", rng.uniform(0.2, 3, width))]:
+            net.part(l, part)[...] = values
         if hidden == "prelu":
-            net.part(l, 6)[...] = rng.uniform(0, 0.5, width)
+            net.part(l, "prelu_slopes")[...] = rng.uniform(0, 0.5, width)
     X = rng.normal(size=(300, 6)).astype(dtype)
     folded = net.forward(X)
-    unfolded = numba_forward(net, X)
     z = X.astype(float)
     for l in range(2):
         z = z @ net.coefs[l] + net.intercepts[l]
-        g, b, m, v = (net.part(l, c).astype(float) for c in (4, 5, 8, 9))
+        g, b, m, v = (net.part(l, c).astype(float)
+                      for c in ("gamma", "beta", "running_mean", "running_var"))
         z = g * (z - m) / np.sqrt(v + 1e-5) + b
-        slope = net.part(l, 6) if hidden == "prelu" else 0.0
+        slope = net.part(l, "prelu_slopes") if hidden == "prelu" else 0.0
         z = ref.ACTIVATIONS[hidden][0](z, slope)
     expected = ref.softmax(z @ net.coefs[2] + net.intercepts[2])
     assert_allclose(folded, expected, **TOL[dtype])
-    assert_allclose(unfolded, expected, **TOL[dtype])
+    assert_allclose(ref.inference_forward(net, X), expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_layer_norm_inference_normalises_each_row(batch_norm, dtype, rng):
+    net = make_network((6, 8, 5, 3), "gelu", "softmax", dtype, batch_norm=batch_norm,
+                       layer_norm=True)
+    for l, width in enumerate((8, 5)):
+        net.part(l, "ln_gamma")[...] = rng.uniform(0.5, 2, width)
+        net.part(l, "ln_beta")[...] = rng.normal(size=width)
+        if batch_norm:
+            net.part(l, "running_var")[...] = rng.uniform(0.2, 3, width)
+    for n_rows in (3, 300):  # the direct loop and the BLAS path
+        X = rng.normal(size=(n_rows, 6)).astype(dtype)
+        assert_allclose(net.forward(X), ref.inference_forward(net, X), **TOL[dtype])
+    hidden = net.forward(X, hidden_layer=0)
+    z = X.astype(float) @ net.coefs[0] + net.intercepts[0]
+    if batch_norm:
+        z = z / np.sqrt(net.part(0, "running_var").astype(float) + 1e-5)
+    z = ref.layernorm(z, net.part(0, "ln_gamma").astype(float), net.part(0, "ln_beta"))
+    assert_allclose(hidden, ref.ACTIVATIONS["gelu"][0](z, 0.0), **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

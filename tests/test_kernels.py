@@ -6,11 +6,25 @@ from conftest import make_network, make_targets
 from numpy.testing import assert_allclose, assert_array_equal
 
 import reference as ref
-from fastnn._kernels import activations, dense, losses, normalization, optimizers, regularization
-from fastnn._kernels.activations import ACTIVATION_CODES
-from fastnn._kernels.losses import OUTPUT_CODES
-from fastnn._kernels.random import stream_key
-from fastnn._solvers import MinibatchTrainer, Regularization, TrainData, loss_and_grad
+from fastnn.nn import activations, dense, layer_norm, optimizers, regularization
+from fastnn.nn import batch_norm as normalization
+from fastnn.nn import dropout as dropout_op
+from fastnn.nn import output as losses
+from fastnn.nn.activations import ACTIVATION_CODES
+from fastnn.nn.optimizers import OPTIMIZERS
+from fastnn.nn.output import OUTPUT_CODES
+from fastnn.nn.random import stream_key
+from fastnn.nn.settings import SETTING_FIELDS
+from fastnn.training.data import TrainData
+from fastnn.training.lbfgs import FullBatch
+from fastnn.training.minibatch import MinibatchTrainer
+from fastnn.training.minibatch import TrainingSettings as Regularization
+
+
+def loss_and_grad(net, data, settings):
+    """Full-batch loss and a copy of the gradient (the L-BFGS objective)."""
+    loss, grads = FullBatch(net, data, settings)()
+    return loss, grads.copy()
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
@@ -19,17 +33,20 @@ HIDDEN = sorted(set(ACTIVATION_CODES) - {"sigmoid"})
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", HIDDEN)
-def test_dense_forward_matches_numpy(activation, dtype, rng):
-    A_prev = rng.normal(size=(7, 5)).astype(dtype)
-    W = rng.normal(size=(5, 3)).astype(dtype)
+def test_activation_forward_with_and_without_the_fused_bias_matches_numpy(activation, dtype,
+                                                                          rng):
+    H = rng.normal(size=(7, 3)).astype(dtype)
     b = rng.normal(size=3).astype(dtype)
     S = rng.uniform(0.05, 0.4, (1, 3)).astype(dtype)
-    Z = np.full((7, 3), np.nan, dtype=dtype)
-    A = np.full((7, 3), np.nan, dtype=dtype)
-    dense.dense_forward_(A_prev, W, b, Z, A, ACTIVATION_CODES[activation], S)
-    z_ref = A_prev.astype(float) @ W + b
-    assert_allclose(Z, z_ref, **TOL[dtype])
-    assert_allclose(A, ref.ACTIVATIONS[activation][0](z_ref, S.astype(float)), **TOL[dtype])
+    code = ACTIVATION_CODES[activation]
+    f = ref.ACTIVATIONS[activation][0]
+    A = np.full_like(H, np.nan)
+    activations.forward_loops_(code, H.copy(), b[:0], A, S, False)
+    assert_allclose(A, f(H.astype(float), S.astype(float)), **TOL[dtype])
+    Z = H.copy()
+    activations.forward_loops_(code, Z, b, A, S, True)
+    assert_allclose(Z, H.astype(float) + b, **TOL[dtype])  # the bias, added in place
+    assert_allclose(A, f(H.astype(float) + b, S.astype(float)), **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -39,22 +56,31 @@ def test_activation_backward_matches_numpy(activation, dtype, rng):
     S = rng.uniform(0.05, 0.4, (6, 4)).astype(dtype)  # per-element slopes (as RReLU)
     code = ACTIVATION_CODES[activation]
     A = np.empty_like(H)
-    activations.activation_(H, A, code, S)
+    activations.forward_loops_(code, H, H[0, :0], A, S, False)
     G = rng.normal(size=(6, 4)).astype(dtype)
     expected = G * ref.ACTIVATIONS[activation][1](H.astype(float), S.astype(float))
-    gslope = np.full(4, np.nan, dtype) if activation == "prelu" else np.empty(0, dtype)
-    S1 = S[:1]  # PReLU: one slope per unit
-    if activation == "prelu":
-        expected = G * ref.ACTIVATIONS[activation][1](H.astype(float), S1.astype(float))
-        activations.activation_(H, A, code, S1)
-        G_in = G.copy()
-        activations.activation_backward_(G, H, A, code, S1, gslope)
-        # d a / d slope = min(h, 0): the slope gradient sums it against dL/da
-        assert_allclose(gslope, (G_in.astype(float) * np.minimum(H, 0)).sum(axis=0),
-                        **TOL[dtype])
-    else:
-        activations.activation_backward_(G, H, A, code, S, gslope)
+    activations.backward_loops_(code, G, H, A, S)
     assert_allclose(G, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layer_norm_kernels_match_numpy(dtype, rng):
+    Z = rng.normal(1.0, 2.0, size=(9, 6)).astype(dtype)
+    gamma = rng.uniform(0.5, 2, 6).astype(dtype)
+    beta = rng.normal(size=6).astype(dtype)
+    H = np.empty_like(Z)
+    mean, invstd = np.empty(9), np.empty(9)
+    xhat = Z.copy()
+    layer_norm.layernorm_forward_(xhat, gamma, beta, H, mean, invstd, 1e-5)
+    assert_allclose(H, ref.layernorm(Z.astype(float), gamma, beta), **TOL[dtype])
+    G = rng.normal(size=(9, 6)).astype(dtype)
+    dz_ref, dgamma_ref, dbeta_ref = ref.layernorm_backward(G.astype(float), Z.astype(float),
+                                                           gamma)
+    ggamma, gbeta = np.empty(6, dtype), np.empty(6, dtype)
+    layer_norm.layernorm_backward_(G, xhat, gamma, invstd, ggamma, gbeta)
+    assert_allclose(G, dz_ref, **TOL[dtype])
+    assert_allclose(ggamma, dgamma_ref, **TOL[dtype])
+    assert_allclose(gbeta, dbeta_ref, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -140,14 +166,14 @@ def test_dropout_mask_is_inverted_reproducible_and_keeps_the_right_share(rate, r
     A = rng.normal(size=(400, 50))
     M, P = np.empty_like(A), np.empty_like(A)
     key = stream_key(7, 3)
-    regularization.dropout_(A, M, P, rate, key)
+    dropout_op.dropout_(A, M, P, rate, key)
     assert set(np.unique(M)) <= {0.0, 1 / (1 - rate)}
     assert_allclose(P, A * M)
     assert abs((M > 0).mean() - (1 - rate)) < 0.01
     M2, P2 = np.empty_like(A), np.empty_like(A)
-    regularization.dropout_(A, M2, P2, rate, key)
+    dropout_op.dropout_(A, M2, P2, rate, key)
     assert np.array_equal(M, M2)
-    regularization.dropout_(A, M2, P2, rate, stream_key(8, 3))
+    dropout_op.dropout_(A, M2, P2, rate, stream_key(8, 3))
     assert not np.array_equal(M, M2)
 
 
@@ -272,21 +298,21 @@ OPTIMIZER_IDS = [f"{row[0]}-{i}" for i, row in enumerate(OPTIMIZER_TABLE)]
 
 
 def test_every_solver_has_a_table_row():
-    assert {row[0] for row in OPTIMIZER_TABLE} == set(optimizers.OPTIMIZER_CODES)
+    assert {row[0] for row in OPTIMIZER_TABLE} == set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver, hyper, reference", OPTIMIZER_TABLE, ids=OPTIMIZER_IDS)
 def test_optimizer_steps_match_numpy(solver, hyper, reference, dtype, rng):
-    code = optimizers.OPTIMIZER_CODES[solver]
-    n_state = optimizers.STATE_ROWS[code]
+    code = OPTIMIZERS[solver].code
+    n_state = len(OPTIMIZERS[solver].state)
     p = rng.normal(size=50).astype(dtype)
     grads = [rng.normal(size=50).astype(dtype) for _ in range(4)]
     state = np.zeros((n_state, 50), dtype=dtype)
-    h = np.array([hyper.get(f, 0.0) for f in optimizers.HYPER_FIELDS])
+    h = np.array([hyper.get(f, 0.0) for f in SETTING_FIELDS])
     p_ref, s_ref = p.astype(float), [np.zeros(50) for _ in range(n_state)]
     for t, g in enumerate(grads, start=1):
-        optimizers.optimizer_step_(code, p, g, state, h, t)
+        optimizers.segment_step_(code, p, g, state, h, t, 0, p.shape[0], 0)
         p_ref, s_ref = reference(p_ref, g.astype(float), s_ref, t, hyper)
         assert_allclose(p, p_ref, **TOL[dtype])  # step by step
     for row, row_ref in zip(state, s_ref):
@@ -297,14 +323,14 @@ def test_optimizer_steps_match_numpy(solver, hyper, reference, dtype, rng):
 def test_segment_steps_update_only_their_ranges(solver, hyper, reference, rng):
     """Two trainable ranges with packed state equal the reference on those ranges;
     everything else (frozen parameters) is bit-identical."""
-    code = optimizers.OPTIMIZER_CODES[solver]
-    n_state = optimizers.STATE_ROWS[code]
+    code = OPTIMIZERS[solver].code
+    n_state = len(OPTIMIZERS[solver].state)
     p = rng.normal(size=50)
     start = p.copy()
     ranges = [(5, 20, 0), (30, 42, 15)]
     part = np.r_[5:20, 30:42]
     state = np.zeros((n_state, part.size))
-    h = np.array([hyper.get(f, 0.0) for f in optimizers.HYPER_FIELDS])
+    h = np.array([hyper.get(f, 0.0) for f in SETTING_FIELDS])
     p_ref, s_ref = p[part].copy(), [np.zeros(part.size) for _ in range(n_state)]
     for t in range(1, 4):
         g = rng.normal(size=50)
@@ -328,7 +354,7 @@ def test_minibatch_epoch_matches_numpy_loop(solver, hyper, reference, rng):
     trainer = MinibatchTrainer(net, solver, hyper, reg)
     coefs = [c.copy() for c in net.coefs]
     intercepts = [b.copy() for b in net.intercepts]
-    n_state = optimizers.STATE_ROWS[optimizers.OPTIMIZER_CODES[solver]]
+    n_state = len(OPTIMIZERS[solver].state)
     state, losses_ref = [np.zeros(net.n_params) for _ in range(n_state)], []
     for t, start in enumerate(range(0, 23, 5), start=1):
         rows = order[start : start + 5]

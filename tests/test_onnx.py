@@ -17,8 +17,8 @@ from sklearn.preprocessing import StandardScaler
 
 import fastnn
 from fastnn import DNNClassifier, DNNRegressor
-from fastnn._kernels.activations import ACTIVATION_CODES
-from fastnn._onnx import MIN_OPSET, _label_array, register_onnx_converters
+from fastnn.nn.activations import ACTIVATION_CODES
+from fastnn.io.onnx import MIN_OPSET, _label_array, register_onnx_converters
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -47,14 +47,17 @@ def input_signature(model):
     return inp.name, onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type), dims
 
 
-@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("normalisation", [{}, {"batch_norm": True}, {"layer_norm": True},
+                                           {"batch_norm": True, "layer_norm": True}],
+                         ids=["plain", "batch_norm", "layer_norm", "both"])
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
-def test_every_hidden_activation_matches_predict(activation, batch_norm, X):
+def test_every_hidden_activation_matches_predict(activation, normalisation, X):
     # Identity outputs on targets of order 1: nothing squashes a wrong activation.
     Y = np.c_[np.sin(X[:, 0]), X[:, 1] * X[:, 2] / 4]
-    reg = DNNRegressor(activation=activation, batch_norm=batch_norm, **SMALL).fit(X, Y)
+    reg = DNNRegressor(activation=activation, **normalisation, **SMALL).fit(X, Y)
+    batch_norm = normalisation.get("batch_norm", False)
     if batch_norm:  # the running statistics moved: folding them changes the weights
-        folded = reg._net.inference_layers()[0][0]
+        folded = reg._net.inference_steps()[0]["W"]
         assert np.abs(folded - reg.coefs_[0]).max() > 1e-2
     out = run(fastnn.to_onnx(reg), X)
     assert list(out) == ["variable"]
@@ -168,7 +171,7 @@ def test_skl2onnx_converts_a_pipeline_with_a_classifier(zipmap, X):
     X64 = X.astype(np.float64)
     pipe = Pipeline([("scale", StandardScaler()), ("dnn", DNNClassifier(**SMALL))])
     pipe.fit(X64, _targets("multiclass-strings", X))
-    register_onnx_converters()  # idempotent: importing fastnn._onnx registered them
+    register_onnx_converters()  # idempotent: importing fastnn.io.onnx registered them
     # zipmap='columns' declares its outputs in the input dtype: feed float32
     sample = X[:1] if zipmap == "columns" else X64[:1]
     model = skl2onnx.to_onnx(pipe, sample, options={id(pipe[-1]): {"zipmap": zipmap}})

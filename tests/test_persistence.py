@@ -159,8 +159,10 @@ def test_summary_counts_every_parameter(digits, capsys):
     table = model.summary()
     assert table.total_params == model._net.n_params == table.trainable_params
     kinds = [r["kind"] for r in table.rows]
-    assert kinds == ["dense", "batch_norm", "dense", "batch_norm", "dense"]
-    assert table.rows[0]["params"] == (64 + 1) * 32
+    assert kinds == ["dense", "batch_norm", "activation", "dropout"] * 2 + ["dense"]
+    assert [r["params"] for r in table.rows] == [
+        (64 + 1) * 32, 2 * 32, 32, 0, (32 + 1) * 16, 2 * 16, 16, 0, (16 + 1) * 10]
+    assert table.rows[2]["activation"] == "prelu" and table.rows[-1]["activation"] == "softmax"
     assert table.rows[-1]["output_shape"] == (None, 10)
     assert capsys.readouterr().out == ""
     model.summary(print_summary=True)
@@ -219,8 +221,8 @@ def test_init_from_copies_matching_hidden_layers_and_says_so(as_path, digits, tm
     for l in range(2):
         assert_array_equal(model.coefs_[l], source.coefs_[l])
         assert_array_equal(model.intercepts_[l], source.intercepts_[l])
-        for column in (4, 5, 6):  # gamma, beta, PReLU slopes
-            assert_array_equal(model._net.part(l, column), source._net.part(l, column))
+        for part in ("gamma", "beta", "prelu_slopes"):
+            assert_array_equal(model._net.part(l, part), source._net.part(l, part))
     assert model.coefs_[2].shape == (16, 1)  # the output layer is new
     if as_path:
         model.save(tmp_path / "new.fastnn")

@@ -14,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 import fastnn
 from customers import customer_frame
 from fastnn import DNNClassifier, DNNRegressor, TablePreprocessor, make_table_pipeline
-from fastnn._persistence import FORMAT_VERSION
+from fastnn.io.format import FORMAT_VERSION
 from fastnn.exceptions import ModelFileError
 
 pd = pytest.importorskip("pandas")

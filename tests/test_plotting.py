@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import fastnn
 from fastnn import DNNClassifier, DNNRegressor
-from fastnn._plotting import save_history
+from fastnn.plotting import save_history
 
 
 @pytest.fixture(autouse=True)

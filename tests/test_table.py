@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from customers import customer_columns
 from fastnn import DNNClassifier, DNNRegressor, TablePreprocessor, make_table_pipeline
-from fastnn._table_pipeline import fit_pipeline
+from fastnn.table.pipeline import fit_pipeline
 
 pd = pytest.importorskip("pandas")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -1,4 +1,4 @@
-"""``n_threads``, the kernel cache location and ``fastnn.warmup()``."""
+"""``n_threads`` and ``fastnn.warmup()``."""
 import os
 import subprocess
 import sys
@@ -6,6 +6,7 @@ import textwrap
 import threading
 
 import numba
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -13,7 +14,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info
 
 import fastnn
-from fastnn import DNNClassifier, DNNRegressor, _jit
+from fastnn import DNNClassifier, DNNRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -79,56 +80,6 @@ def test_bad_n_threads_values_are_rejected(data, value):
         DNNClassifier(n_threads=value).fit(X, y)
 
 
-def test_cache_falls_back_to_a_writable_folder_for_a_read_only_install(tmp_path, monkeypatch):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")  # nothing can be created below a file, not even by root
-    read_only = blocker / "_kernels"
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert _jit.configure_cache(read_only) == str(tmp_path / "xdg" / "fastnn" / "numba")
-    assert numba.config.CACHE_DIR == str(tmp_path / "xdg" / "fastnn" / "numba")
-    # home cache not writable either: the temporary directory
-    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "xdg"))
-    chosen = _jit.configure_cache(read_only)
-    assert chosen is not None and "fastnn-numba-cache-" in chosen
-    # NUMBA_CACHE_DIR set, or the install writable: nothing to do
-    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
-    assert _jit.configure_cache(tmp_path / "writable" / "_kernels") is None
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "user"))
-    assert _jit.configure_cache(read_only) is None
-
-
-def _cache_path_in_subprocess(code, env):
-    """Where the training kernel caches in a fresh process that first runs ``code``,
-    with ``env`` over this environment minus any NUMBA_CACHE_DIR."""
-    script = textwrap.dedent(code) + textwrap.dedent("""
-        from fastnn._kernels import network
-        print(network.train_epoch_._cache.cache_path)
-    """)
-    base = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**base, **env}, check=True)
-    return res.stdout.strip()
-
-
-def test_kernels_cache_where_numba_cache_dir_says(tmp_path):
-    path = _cache_path_in_subprocess("", {"NUMBA_CACHE_DIR": str(tmp_path / "nb")})
-    assert path.startswith(str(tmp_path / "nb"))
-
-
-def test_kernels_of_a_read_only_install_cache_in_the_fallback(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    code = f"""
-        from fastnn import _jit
-        _jit.configure_cache({str(blocker / "_kernels")!r})
-    """
-    path = _cache_path_in_subprocess(code, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
-    assert path.startswith(str(tmp_path / "xdg" / "fastnn" / "numba"))
-
-
 @pytest.mark.slow
 def test_warmup_fills_the_cache_so_later_fits_compile_nothing(tmp_path):
     """A cold cache: warmup() compiles; a later process with every kind of fit
@@ -162,9 +113,12 @@ def test_warmup_fills_the_cache_so_later_fits_compile_nothing(tmp_path):
     assert "MISSES {}" in res.stdout, res.stdout
 
 
-def test_warmup_returns_seconds_per_dtype():
-    seconds = fastnn.warmup(dtypes=("float32",))
-    assert set(seconds) == {"float32"} and seconds["float32"] > 0
+def test_warmup_prepares_each_dtype_and_says_how_long_it_took(capsys):
+    seconds = fastnn.warmup(dtypes=("float32",), verbose=True)
+    assert set(seconds) == {"float32"} and 0 < seconds["float32"] < 600
+    assert "float32 kernels ready" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="dtype"):
+        fastnn.warmup(dtypes=("float16",))
 
 
 def test_small_networks_train_with_one_blas_thread_by_default(data):
@@ -188,7 +142,7 @@ def test_overlapping_limits_restore_the_original_blas_threads():
     """BLAS limits are process-wide: calls that overlap (in several threads) share
     the smallest limit, and the original comes back when the last call ends, even
     when the first call ends first (the bug: the second call restored the first's 1)."""
-    from fastnn._threads import blas_limit
+    from fastnn.training.threads import blas_limit
 
     before = blas_threads()
     first, second = blas_limit(1), blas_limit(2)
@@ -199,18 +153,3 @@ def test_overlapping_limits_restore_the_original_blas_threads():
     assert set(blas_threads().values()) == {min(2, max(before.values()))}
     second.__exit__(None, None, None)
     assert blas_threads() == before
-
-
-def test_cache_fallback_skips_a_folder_others_can_write(tmp_path, monkeypatch):
-    """A predictable temp folder another user created (or made world-writable)
-    is not used: Numba's cache files are pickles."""
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    shared = tmp_path / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
-    monkeypatch.setattr(_jit, "fallback_cache_dirs", lambda: [shared, tmp_path / "mine"])
-    assert _jit.configure_cache(blocker / "_kernels") == str(tmp_path / "mine")
-    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o700

@@ -9,8 +9,8 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+import reference as ref
 from fastnn import DNNClassifier, DNNRegressor
-from fastnn._solvers import numba_forward
 from fastnn.exceptions import DivergenceError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -107,9 +107,8 @@ def test_batch_norm_and_dropout_change_nothing_at_inference(activation, digits):
     first = clf.predict_proba(X_te)
     assert_array_equal(clf.predict_proba(X_te), first)  # deterministic
     # equals the training-mode forward pass with running statistics and no dropout
-    assert_allclose(first, numba_forward(clf._net, X_te.astype(np.float32)), rtol=1e-4,
-                    atol=1e-6)
-    running_var = clf._net.part(0, 9)
+    assert_allclose(first, ref.inference_forward(clf._net, X_te), rtol=1e-4, atol=1e-6)
+    running_var = clf._net.part(0, "running_var")
     assert not np.allclose(running_var, 1.0)  # the running statistics were learned
 
 
@@ -127,7 +126,7 @@ def test_prelu_slopes_are_learned(digits):
     X_tr, _, y_tr, _ = digits
     clf = DNNClassifier(hidden_layer_sizes=(32,), activation="prelu", max_iter=10,
                         learning_rate_init=0.01, random_state=0).fit(X_tr, y_tr)
-    slopes = clf._net.part(0, 6)
+    slopes = clf._net.part(0, "prelu_slopes")
     assert not np.allclose(slopes, 0.25)
 
 
@@ -137,7 +136,7 @@ def test_prelu_slopes_are_learned(digits):
     ("lecun_normal", lambda i, o: 1 / i),
 ])
 def test_weight_init_schemes(scheme, variance):
-    from fastnn._network import Network
+    from fastnn.nn.plan import Network
 
     net = Network([400, 300, 2], "relu", "softmax", "float64")
     net.initialize(scheme, np.random.RandomState(0))
@@ -148,7 +147,7 @@ def test_weight_init_schemes(scheme, variance):
 
 
 def test_weight_init_auto_picks_by_activation():
-    from fastnn._network import resolve_weight_init
+    from fastnn.nn.init import resolve_weight_init
 
     assert resolve_weight_init("auto", "relu") == "auto_relu"
     assert resolve_weight_init("auto", "gelu") == "auto_relu"
@@ -162,7 +161,7 @@ def test_weight_init_auto_for_relu_is_half_glorot_with_a_floor_for_deep_stacks(n
     """Half of Glorot's variance; hidden layers of deep stacks at least
     2 ** (1 - 8 / n_hidden) / fan_in; hidden biases U(+-1/sqrt(fan_in)); the
     output layer half Glorot with no floor and (without targets) a zero bias."""
-    from fastnn._network import Network
+    from fastnn.nn.plan import Network
 
     units = [300] + [400] * n_hidden + [10]
     net = Network(units, "relu", "softmax", "float64")
@@ -186,7 +185,8 @@ def test_weight_init_auto_for_relu_is_half_glorot_with_a_floor_for_deep_stacks(n
     ("exp", np.array([[2.0], [6.0]]), None, [np.log(4.0)]),
 ])
 def test_weight_init_auto_starts_the_output_bias_at_the_targets_prior(out, Y, sw, expected):
-    from fastnn._network import Network, prior_output_bias
+    from fastnn.nn.init import prior_output_bias
+    from fastnn.nn.plan import Network
 
     assert_allclose(prior_output_bias(out, Y, sw), expected, rtol=1e-5)
     net = Network([4, 5, Y.shape[1]], "relu", out, "float64")
@@ -312,7 +312,7 @@ def test_explicit_validation_set_history_and_early_stopping(digits):
 
 
 def test_validation_fraction_split_is_stratified_and_recorded(digits, monkeypatch):
-    import fastnn._base as base
+    import fastnn.estimators.base as base
 
     X_tr, _, y_tr, _ = digits
     seen = {}
