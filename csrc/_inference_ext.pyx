@@ -36,6 +36,10 @@ cdef enum:  # hidden activations (fastnn.nn.activations.ACTIVATIONS)
     ACT_GELU = 9
     ACT_SILU = 10
 
+#: The hidden activation codes :func:`activate` knows (checked against the registry).
+HIDDEN_CODES = (ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU, ACT_PRELU,
+                ACT_RRELU, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SILU)
+
 cdef double SELU_ALPHA = 1.6732632423543772
 cdef double SELU_SCALE = 1.0507009873554805
 cdef double INV_SQRT2 = 0.7071067811865476
@@ -346,6 +350,9 @@ def forward(X, list coefs, list intercepts, list slopes, int hidden_code, int ou
         The output activations (probabilities for classifiers).
     """
     cdef Py_ssize_t n_rows
+    if hidden_code not in HIDDEN_CODES:
+        raise ValueError(f"hidden activation code {hidden_code} has no inference formula "
+                         "here: add it to activate() in csrc/_inference_ext.pyx")
     norms = [] if norms is None else norms
     dtype = coefs[0].dtype
     n_out = coefs[len(coefs) - 1].shape[1]

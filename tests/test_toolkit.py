@@ -12,6 +12,7 @@ from sklearn.model_selection import train_test_split
 import reference as ref
 from fastnn import DNNClassifier, DNNRegressor
 from fastnn.exceptions import DivergenceError
+from fastnn.nn.activations import ACTIVATIONS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -112,9 +113,7 @@ def test_batch_norm_and_dropout_change_nothing_at_inference(activation, digits):
     assert not np.allclose(running_var, 1.0)  # the running statistics were learned
 
 
-@pytest.mark.parametrize("activation", ["identity", "logistic", "sigmoid", "tanh", "relu",
-                                        "leaky_relu", "prelu", "rrelu", "elu", "selu",
-                                        "gelu", "silu"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_every_activation_trains(activation, digits):
     X_tr, X_te, y_tr, y_te = digits
     clf = DNNClassifier(hidden_layer_sizes=(64,), activation=activation, max_iter=30,

@@ -5,25 +5,21 @@ Each activation is a pair of scalar kernels side by side: ``name(z, s)`` and
 output ``a``, whichever is cheaper; ``s`` is the negative-side slope of the
 leaky family (fixed for ``leaky_relu``, learned per unit for ``prelu``, random
 per element in training for ``rrelu``) and is ignored by the others.
-:func:`activate` and :func:`activate_grad` dispatch on the integer code.
 
-:data:`ACTIVATIONS` is the one registry: per public name its code, whether the
-ReLU-family initialisation applies, and its ONNX form (the graph of the same
-formula). The Cython inference pass (``csrc/_inference_ext.pyx``) has the same
-formulas under the same codes; ``tests/test_activations.py`` checks every
-registry entry against the Numba kernels, the Cython pass, ONNX and a NumPy
-reference, and that no code is missing from any of them.
+:data:`ACTIVATIONS` is the one registry: per public name its code, the scalar
+pair, whether the ReLU-family initialisation applies, and its ONNX form (the
+graph of the same formula). The op kernels loop over the registry
+(:func:`forward_loops_` and :func:`backward_loops_` unroll it with
+``numba.literal_unroll``), so each activation gets tight loops of its own with
+no per-element dispatch. The Cython inference pass (``csrc/_inference_ext.pyx``)
+has the same formulas under the same codes; ``tests/test_activations.py`` checks
+that every registry entry has its Cython formula, ONNX form, NumPy reference and
+a correctly declared init family, and the kernel, gradient, inference and ONNX
+tests run over the registry.
 
-The op kernels (:func:`forward_op_`, :func:`backward_op_`) are compiled once per
-activation code, which the training kernel of a configuration passes as a
-constant (``numba.literally``): inlined into them with the code fixed, the
-per-element dispatch folds away and each loop is tight and vectorisable for
-that one activation. The compiled code is cached and shared by every
-configuration with that activation.
-
-Adding an activation: the scalar pair, a line in :func:`activate` and in
-:func:`activate_grad`, its registry entry (code and ONNX form), the same formula
-in ``csrc/_inference_ext.pyx`` and a NumPy reference in ``tests/reference.py``.
+Adding an activation: the scalar pair here and its registry entry, the formula in
+``activate`` and ``HIDDEN_CODES`` of ``csrc/_inference_ext.pyx``, and a NumPy
+reference in ``tests/reference.py``.
 """
 import math
 from dataclasses import dataclass
