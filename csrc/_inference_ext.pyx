@@ -17,7 +17,7 @@ include "_gemm.pxi"
 
 import numpy as np
 cimport numpy as cnp
-from libc.math cimport erf, exp, expm1, sqrt, tanh
+from libc.math cimport erf, exp, expm1, log1p, sqrt, tanh
 from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.stdlib cimport malloc, free
 
@@ -35,10 +35,11 @@ cdef enum:  # hidden activations (fastnn.nn.activations.ACTIVATIONS)
     ACT_SELU = 8
     ACT_GELU = 9
     ACT_SILU = 10
+    ACT_MISH = 11
 
 #: The hidden activation codes :func:`activate` knows (checked against the registry).
 HIDDEN_CODES = (ACT_IDENTITY, ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU, ACT_PRELU,
-                ACT_RRELU, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SILU)
+                ACT_RRELU, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SILU, ACT_MISH)
 
 cdef double SELU_ALPHA = 1.6732632423543772
 cdef double SELU_SCALE = 1.0507009873554805
@@ -77,6 +78,8 @@ cdef inline floating activate(int code, floating z, floating s) noexcept nogil:
         return 0.5 * z * (1.0 + erf(z * INV_SQRT2))
     elif code == ACT_SILU:
         return z * logistic(z)
+    elif code == ACT_MISH:
+        return z * tanh(z if z > 20 else log1p(exp(z)))
     return z
 
 

@@ -29,6 +29,8 @@ ACTIVATIONS = {
              lambda z, s: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(z))),
     "gelu": (lambda z, s: z * _Phi(z), lambda z, s: _Phi(z) + z * _phi(z)),
     "silu": (lambda z, s: z * expit(z), lambda z, s: expit(z) * (1 + z * (1 - expit(z)))),
+    "mish": (lambda z, s: z * np.tanh(np.logaddexp(0, z)), lambda z, s: np.tanh(np.logaddexp(
+        0, z)) + z * expit(z) * (1 - np.tanh(np.logaddexp(0, z)) ** 2)),
 }
 ACTIVATIONS["prelu"] = ACTIVATIONS["rrelu"] = ACTIVATIONS["leaky_relu"]
 ACTIVATIONS["sigmoid"] = ACTIVATIONS["logistic"]

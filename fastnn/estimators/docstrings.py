@@ -16,7 +16,7 @@ activation : str, default='relu'
       their mean ``11/48`` at inference;
     - ``'elu'``: ``z if z > 0 else exp(z) - 1``; ``'selu'``: ``1.0507 * (z if
       z > 0 else 1.6733 (exp(z) - 1))``; ``'gelu'``: ``z Phi(z)`` (exact);
-      ``'silu'``: ``z sigmoid(z)``.
+      ``'silu'``: ``z sigmoid(z)``; ``'mish'``: ``z tanh(log(1 + exp(z)))``.
 
 solver : str, default='adam'
     Weight optimizer, ``g`` the gradient and ``lr`` the learning rate:

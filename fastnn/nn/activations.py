@@ -57,6 +57,7 @@ ELU = 7
 SELU = 8
 GELU = 9
 SILU = 10
+MISH = 11
 
 LEAKY_SLOPE = 0.01
 PRELU_INIT = 0.25
@@ -179,6 +180,19 @@ def silu_grad(z, a, s):
     return g * (1.0 + z * (1.0 - g))
 
 
+@kernel
+def mish(z, s):
+    """``f(z) = z tanh(softplus(z))``, ``softplus(z) = log(1 + exp(z))``."""
+    return z * math.tanh(z if z > 20.0 else math.log1p(math.exp(z)))
+
+
+@kernel
+def mish_grad(z, a, s):
+    """``f'(z) = t + z sigmoid(z) (1 - t^2)``, ``t = tanh(softplus(z))``."""
+    t = math.tanh(z if z > 20.0 else math.log1p(math.exp(z)))
+    return t + z * logistic(z, s) * (1.0 - t * t)
+
+
 # ----------------------------------------------------------------- ONNX forms
 # ``f(g, z, slope) -> name of f(z)`` with ``g`` fastnn's ONNX graph writer
 # (:mod:`fastnn.io.onnx`). The piecewise ones are written ``relu(z) + h(min(z,
@@ -257,6 +271,8 @@ ACTIVATIONS = {
     "gelu": ActivationSpec(GELU, gelu, gelu_grad, True, _onnx_gelu),
     "silu": ActivationSpec(SILU, silu, silu_grad, True, lambda g, z, slope: g.node(
         "Mul", [z, g.node("Sigmoid", [z])], "silu")),
+    "mish": ActivationSpec(MISH, mish, mish_grad, True, lambda g, z, slope: g.node(
+        "Mul", [z, g.node("Tanh", [g.node("Softplus", [z])])], "mish")),
 }
 ACTIVATIONS["sigmoid"] = ACTIVATIONS["logistic"]
 #: Public activation name -> integer code.
