@@ -39,12 +39,12 @@ class BuildExtAndKernels(build_ext):
         super().run()
         if os.environ.get("FASTNN_SKIP_PRECOMPILE"):
             return
-        root = Path.cwd() if self.inplace else Path(self.build_lib)
+        root = (Path.cwd() if self.inplace else Path(self.build_lib)).resolve()
         out = root / "fastnn" / "nn" / "_kernel_cache"
         with tempfile.TemporaryDirectory() as cache:
             # Keep PYTHONPATH: pip's isolated build environment puts its packages
             # (numpy, numba) on the path through it.
-            paths = [str(root.resolve())] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            paths = [str(root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
             env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), NUMBA_CACHE_DIR=cache)
             subprocess.run([sys.executable, "-m", "fastnn.training.precompile", str(out)],
                            env=env, check=True, cwd=tempfile.gettempdir())

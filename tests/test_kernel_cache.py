@@ -52,6 +52,7 @@ def _fresh_env(home, **extra):
 
 
 def _first_fits(python, home, n_configs=7, **extra):
+    Path(home).mkdir(parents=True, exist_ok=True)
     res = subprocess.run([str(python), "-c", FIRST_FITS, str(n_configs)],
                          env=_fresh_env(home, **extra), capture_output=True, text=True,
                          cwd=str(home))
