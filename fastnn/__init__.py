@@ -11,7 +11,7 @@ Numba's import time, as any scikit-learn estimator does.
 import importlib as _importlib
 import sys as _sys
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "DNNClassifier": "fastnn.estimators.classifier",

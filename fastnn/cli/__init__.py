@@ -24,7 +24,7 @@ def demo(args):
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier
 
-    from fastnn import DNNClassifier
+    from ..estimators.classifier import DNNClassifier
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0

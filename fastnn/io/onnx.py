@@ -30,7 +30,7 @@ import numbers
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-from .. import __version__
+from .._version import __version__
 from ..estimators.base import BaseDNN
 from ..estimators.classifier import DNNClassifier
 from ..estimators.regressor import DNNRegressor
