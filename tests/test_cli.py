@@ -300,6 +300,8 @@ ERRORS = {
 
 @pytest.mark.parametrize("case", list(ERRORS))
 def test_each_error_is_one_line_and_exit_status_2(files, tmp_path, capsys, case):
+    if case == "plot-format":
+        pytest.importorskip("matplotlib")  # without it --plot says how to install it
     args, fragments = ERRORS[case]
     args = [a.format(d=files) for a in args]
     if args[0] == "train":
@@ -308,6 +310,15 @@ def test_each_error_is_one_line_and_exit_status_2(files, tmp_path, capsys, case)
         args += ["--out", tmp_path / "m.fastnn"]
     status, _, err = run_main(capsys, *args)
     assert_one_error_line(status, err, *fragments)
+    assert not (tmp_path / "m.fastnn").exists()
+
+
+def test_plot_without_matplotlib_is_a_clean_error_before_training(files, tmp_path, capsys,
+                                                                  monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    status, _, err = run_main(capsys, "train", files / "reg.npz", "--max-iter", "3", "--out",
+                              tmp_path / "m.fastnn", "--plot", tmp_path / "h.png")
+    assert_one_error_line(status, err, "needs matplotlib", "pip install")
     assert not (tmp_path / "m.fastnn").exists()
 
 

@@ -181,11 +181,18 @@ def test_fitted_attributes_match_mlp(iris):
     for name in ["classes_", "n_features_in_", "n_iter_", "t_", "n_layers_", "n_outputs_",
                  "out_activation_"]:
         assert_array_equal(getattr(ours, name), getattr(theirs, name), err_msg=name)
-    for name in ["loss_", "best_loss_", "loss_curve_", "validation_scores_",
-                 "best_validation_score_"]:
-        assert hasattr(ours, name), name
+    # the loss attributes mean what they mean in scikit-learn
+    for est in (ours, theirs):
+        assert len(est.loss_curve_) == est.n_iter_
+        assert est.loss_ == est.loss_curve_[-1] and est.best_loss_ == min(est.loss_curve_)
+        assert est.validation_scores_ is None and est.best_validation_score_ is None
+    assert_allclose(ours.loss_curve_[0], theirs.loss_curve_[0], rtol=0.2)  # the same loss
     es = DNNClassifier(early_stopping=True, **kw).fit(X, y)
-    assert len(es.validation_scores_) == es.n_iter_ and es.best_loss_ is None
+    mlp_es = MLPClassifier(early_stopping=True, **kw).fit(X, y)
+    for est in (es, mlp_es):
+        assert len(est.validation_scores_) == len(est.loss_curve_) == est.n_iter_
+        assert est.best_loss_ is None and est.best_validation_score_ == max(est.validation_scores_)
+        assert est.loss_ == est.loss_curve_[-1]
 
 
 def _fit(est, X, y):
@@ -276,6 +283,17 @@ def test_early_stopping_restores_best_weights(iris):
                         n_iter_no_change=3, random_state=0, learning_rate_init=0.05).fit(X, y)
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.n_iter_ < 60
+    best = int(np.argmax(clf.validation_scores_))
+    assert best < clf.n_iter_ - 1  # later epochs were worse: there was something to restore
+    # training is deterministic: a run stopped right after the best epoch holds its weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        at_best = DNNClassifier(hidden_layer_sizes=(8,), max_iter=best + 1, early_stopping=True,
+                                n_iter_no_change=3, random_state=0,
+                                learning_rate_init=0.05).fit(X, y)
+    assert at_best.validation_scores_ == clf.validation_scores_[: best + 1]
+    assert_array_equal(clf._net.params, at_best._net.params)
+    assert_array_equal(clf.predict_proba(X), at_best.predict_proba(X))
 
 
 def test_sgd_adaptive_learning_rate_divides_by_five(iris):
@@ -317,10 +335,16 @@ def test_warm_start_continues_from_fitted_weights(iris):
     clf = DNNClassifier(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=0)
     clf.fit(X, y)
     first = clf._net.params.copy()
+    first_curve = list(clf.loss_curve_)
     net = clf._net
     clf.fit(X, y)
     assert clf._net is net and not np.array_equal(first, clf._net.params)
-    assert clf.loss_curve_[0] < clf.loss_curve_[-1] * 10
+    # the curve goes on (as MLPClassifier's does), from where the first fit ended,
+    # not from a fresh start
+    assert clf.loss_curve_[:5] == first_curve and len(clf.loss_curve_) == 10
+    resumed = clf.loss_curve_[5]
+    assert abs(resumed - first_curve[-1]) < abs(resumed - first_curve[0]) / 4
+    assert clf.loss_curve_[-1] < first_curve[-1]
     with pytest.raises(ValueError, match="same classes"):
         clf.fit(X[y < 2], y[y < 2])
 
@@ -394,8 +418,16 @@ def test_pickle_round_trip_predicts_identically(iris):
     clone = pickle.loads(pickle.dumps(clf))
     assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
     assert np.shares_memory(clone.coefs_[0], clone._net.params)
-    clone.partial_fit(X, y)  # the optimizer state survived the round trip
-    assert clone.t_ == clf.t_ + 150
+    # the optimizer state (Adam's moments and step) survived the round trip: the next
+    # step is the very one the original takes, and differs from a fresh optimizer's
+    fresh = pickle.loads(pickle.dumps(clf))
+    fresh._trainer.state[...] = 0
+    fresh._trainer.step = 0
+    for est in (clone, clf, fresh):
+        est.partial_fit(X, y)
+    assert clone.t_ == clf.t_
+    assert_array_equal(clone._net.params, clf._net.params)
+    assert not np.allclose(fresh._net.params, clf._net.params)
 
 
 def test_pipeline_and_cross_validation(iris):
