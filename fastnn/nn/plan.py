@@ -188,6 +188,7 @@ class Network:
     def __getstate__(self):
         state = self.__dict__.copy()
         del state["coefs"], state["intercepts"]  # views: rebuilt on load
+        state.pop("_inference_cache", None)
         return state
 
     def __setstate__(self, state):
@@ -335,13 +336,26 @@ class Network:
         -------
         ndarray of shape (n_samples, n_outputs) or (n_samples, units of the layer)
         """
+        return inference.forward(X, *self._inference_arrays(hidden_layer))
+
+    def _inference_arrays(self, hidden_layer):
+        """The inference pass's arguments after ``X``. Without batch norm every
+        array is a view of ``params`` / ``buffers``, which training updates in
+        place, so they are kept (single-row prediction then costs one call);
+        batch norm's folded weights are copies, computed afresh each time."""
+        cache = self.__dict__.setdefault("_inference_cache", {})
+        hit = cache.get(hidden_layer)
+        if hit is not None and hit[0] is self.params and hit[1] is self.buffers:
+            return hit[2]
         steps = self.inference_steps(None if hidden_layer is None else hidden_layer + 1)
         hidden = steps if hidden_layer is not None else steps[:-1]
         out_code = -1 if hidden_layer is not None else steps[-1]["out_code"]
-        return inference.forward(
-            X, [s["W"] for s in steps], [s["b"] for s in steps],
-            [s["slopes"] for s in hidden], self.hidden_code, out_code,
-            [s["norm"] for s in steps])
+        arrays = ([s["W"] for s in steps], [s["b"] for s in steps],
+                  [s["slopes"] for s in hidden], self.hidden_code, out_code,
+                  [s["norm"] for s in steps])
+        if not self.batch_norm:
+            cache[hidden_layer] = (self.params, self.buffers, arrays)
+        return arrays
 
     # ------------------------------------------------- inspection, transfer
     def summary_rows(self):
