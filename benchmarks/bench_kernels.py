@@ -8,9 +8,11 @@ Run with ``pytest benchmarks/bench_kernels.py``; the first call of each kernel
 import numpy as np
 import pytest
 
-from fastnn._kernels import dense, normalization, optimizers, regularization
-from fastnn._kernels.activations import ACTIVATION_CODES, activation_backward_
-from fastnn._kernels.random import stream_key
+from fastnn.nn import activations, dense, dropout, optimizers
+from fastnn.nn import batch_norm as normalization
+from fastnn.nn.activations import ACTIVATION_CODES
+from fastnn.nn.random import stream_key
+from fastnn.nn.settings import BETA_1, BETA_2, EPSILON, LR, MOMENTUM, RHO, SETTING_FIELDS
 
 N, FAN_IN, FAN_OUT = 256, 512, 256
 
@@ -30,10 +32,14 @@ def layer(rng):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
 def test_dense_forward(benchmark, warm, layer, activation):
-    args = (layer["A_prev"], layer["W"], layer["b"], layer["Z"], layer["A"],
-            ACTIVATION_CODES[activation], layer["S"])
-    warm(dense.dense_forward_, *args)
-    benchmark(dense.dense_forward_, *args)
+    code = ACTIVATION_CODES[activation]
+
+    def forward():  # what the dense and activation ops do in a training step
+        np.dot(layer["A_prev"], layer["W"], out=layer["Z"])
+        activations.forward_loops_(code, layer["Z"], layer["b"], layer["A"], layer["S"], True)
+
+    warm(forward)
+    benchmark(forward)
 
 
 def test_dense_backward(benchmark, warm, layer):
@@ -44,24 +50,23 @@ def test_dense_backward(benchmark, warm, layer):
 
 
 def test_activation_backward_relu(benchmark, warm, layer):
-    args = (layer["D"], layer["Z"], layer["A"], ACTIVATION_CODES["relu"], layer["S"],
-            np.empty(0, np.float32))
-    warm(activation_backward_, *args)
-    benchmark(activation_backward_, *args)
+    args = (ACTIVATION_CODES["relu"], layer["D"], layer["Z"], layer["A"], layer["S"])
+    warm(activations.backward_loops_, *args)
+    benchmark(activations.backward_loops_, *args)
 
 
 @pytest.mark.parametrize("solver", sorted(optimizers.OPTIMIZER_CODES))
 def test_optimizer_step(benchmark, warm, rng, solver):
     n = 500_000
-    code = optimizers.OPTIMIZER_CODES[solver]
+    spec = optimizers.OPTIMIZERS[solver]
     params = rng.normal(size=n).astype(np.float32)
     grads = rng.normal(size=n).astype(np.float32)
-    state = np.zeros((optimizers.STATE_ROWS[code], n), np.float32)
-    hyper = np.zeros(len(optimizers.HYPER_FIELDS))
-    hyper[[optimizers.LR, optimizers.MOMENTUM, optimizers.BETA_1, optimizers.BETA_2,
-           optimizers.EPSILON, optimizers.RHO]] = [1e-3, 0.9, 0.9, 0.999, 1e-8, 0.9]
-    warm(optimizers.optimizer_step_, code, params, grads, state, hyper, 1)
-    benchmark(optimizers.optimizer_step_, code, params, grads, state, hyper, 2)
+    state = np.zeros((len(spec.state), n), np.float32)
+    settings = np.zeros(len(SETTING_FIELDS))
+    settings[[LR, MOMENTUM, BETA_1, BETA_2, EPSILON, RHO]] = [1e-3, 0.9, 0.9, 0.999, 1e-8, 0.9]
+    step = optimizers.segment_step_
+    warm(step, spec.code, params, grads, state, settings, 1, 0, n, 0)
+    benchmark(step, spec.code, params, grads, state, settings, 2, 0, n, 0)
 
 
 def test_batchnorm_forward_and_backward(benchmark, warm, layer):
@@ -85,5 +90,5 @@ def test_batchnorm_forward_and_backward(benchmark, warm, layer):
 def test_dropout(benchmark, warm, layer):
     M, P = np.empty_like(layer["A"]), np.empty_like(layer["A"])
     key = stream_key(1, 2)
-    warm(regularization.dropout_, layer["A"], M, P, 0.5, key)
-    benchmark(regularization.dropout_, layer["A"], M, P, 0.5, key)
+    warm(dropout.dropout_, layer["A"], M, P, 0.5, key)
+    benchmark(dropout.dropout_, layer["A"], M, P, 0.5, key)
