@@ -26,6 +26,8 @@ _LAZY = {
     "plot_history": "fastnn.plotting",
     "warmup": "fastnn.warmup",
 }
+#: Public submodules, imported on first access like the names above.
+_SUBMODULES = ("exceptions",)
 
 __all__ = ["DNNClassifier", "DNNRegressor", "TablePreprocessor", "make_table_pipeline",
            "save", "load", "SKOPS_TRUSTED_TYPES", "to_onnx",
@@ -71,8 +73,12 @@ def __getattr__(name):
         value = getattr(_importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"fastnn.{name}")
     raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(__all__) | {k for k in globals() if not k.startswith('_')})
+    # The public API only: not the helpers this module imports, nor the internal
+    # subpackages that importing the estimators loads (``nn``, ``training``, ...).
+    return sorted(set(__all__) | set(_SUBMODULES))

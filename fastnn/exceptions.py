@@ -13,5 +13,8 @@ class DivergenceError(ValueError, FloatingPointError):
 
 
 class ModelFileError(ValueError):
-    """A saved model file cannot be read: missing, truncated, corrupt, or written by
-    a newer fastnn. The message names the file and the problem."""
+    """A saved model file cannot be read.
+
+    The file is missing, truncated, corrupt (checksum mismatch), not a fastnn model
+    or written by a newer fastnn; the message names the file and the problem.
+    """

@@ -294,7 +294,7 @@ def option_specs():
         In the classifier's parameter order, then the regressor's own.
     """
     from ..estimators.classifier import DNNClassifier
-    from ..estimators.docstrings import SHARED_PARAMETERS
+    from ..estimators.docstrings import DTYPE_PARAMETER, SHARED_PARAMETERS
     from ..estimators.regressor import DNNRegressor
 
     tasks = {"classification": DNNClassifier, "regression": DNNRegressor}
@@ -302,7 +302,7 @@ def option_specs():
     for task, cls in tasks.items():  # in the order of the constructor's signature
         signature = inspect.signature(cls.__init__).parameters.values()
         defaults[task] = {p.name: p.default for p in signature if p.name != "self"}
-    docs = parameter_docs(SHARED_PARAMETERS)
+    docs = parameter_docs(SHARED_PARAMETERS + "\n" + DTYPE_PARAMETER)
     names = list(dict.fromkeys([*defaults["classification"], *defaults["regression"]]))
     specs = []
     for name in names:

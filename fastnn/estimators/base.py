@@ -176,7 +176,7 @@ class BaseDNN(BaseEstimator, ABC):
     # ------------------------------------------------------------------ views
     @property
     def coefs_(self):
-        """list of ndarray: weight matrix of each layer, ``(fan_in, fan_out)``.
+        """List of ndarray: weight matrix of each layer, ``(fan_in, fan_out)``.
 
         Views into the flat parameter buffer: writing into them changes the model.
         """
@@ -188,7 +188,10 @@ class BaseDNN(BaseEstimator, ABC):
 
     @property
     def intercepts_(self):
-        """list of ndarray: bias vector of each layer, views into the buffer."""
+        """List of ndarray: bias vector of each layer, ``(fan_out,)``.
+
+        Views into the same flat parameter buffer as ``coefs_``.
+        """
         return self._fitted_net().intercepts
 
     @intercepts_.setter
@@ -290,8 +293,17 @@ class BaseDNN(BaseEstimator, ABC):
                 setattr(self, attr, getattr(progress, name))
 
     def state_dict(self):
-        """Everything a failed call must restore: copies of the estimator's
-        attributes, the network's and the trainer's state, and the progress."""
+        """Return everything a failed call must restore.
+
+        Used by ``fit`` and ``partial_fit`` to leave a fitted model exactly as it
+        was when they raise.
+
+        Returns
+        -------
+        dict
+            ``attributes`` (copies of the estimator's attributes), and the
+            ``net``, ``trainer`` and ``progress`` states (None when absent).
+        """
         state = {"attributes": {k: (list(v) if isinstance(v, list) else v)
                                 for k, v in self.__dict__.items()}}
         net = self.__dict__.get("_net")
@@ -303,7 +315,13 @@ class BaseDNN(BaseEstimator, ABC):
         return state
 
     def load_state_dict(self, state):
-        """Restore :meth:`state_dict`: the same objects, with their old state."""
+        """Restore a :meth:`state_dict`: the same objects, with their old state.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned.
+        """
         self.__dict__.clear()
         self.__dict__.update(state["attributes"])
         for key in ("net", "trainer", "progress"):
@@ -671,12 +689,15 @@ class BaseDNN(BaseEstimator, ABC):
         return table
 
     def hidden_activations(self, X, layer=-1):
-        """Activations of a hidden layer (after its batch norm and activation),
-        computed by the compiled inference path: embeddings for reuse.
+        """Compute the activations of a hidden layer: embeddings for reuse.
+
+        The layer's output after its batch norm and activation, computed by the
+        compiled inference path (dropout is the identity there).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
         layer : int, default=-1
             Hidden layer index, 0-based; negative values count from the last
             hidden layer.
@@ -684,6 +705,7 @@ class BaseDNN(BaseEstimator, ABC):
         Returns
         -------
         ndarray of shape (n_samples, hidden_layer_sizes[layer])
+            The layer's activations, in the compute ``dtype``.
         """
         net = self._fitted_net()
         n_hidden = net.n_layers - 1

@@ -1,4 +1,6 @@
 """DNNClassifier: a drop-in superset of scikit-learn's ``MLPClassifier``."""
+from textwrap import indent
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
@@ -10,7 +12,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .base import BaseDNN
-from .docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
+from .docstrings import DTYPE_PARAMETER, SHARED_ATTRIBUTES, SHARED_PARAMETERS
 
 
 class DNNClassifier(ClassifierMixin, BaseDNN):
@@ -27,19 +29,21 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
 
     Parameters
     ----------
-{SHARED_PARAMETERS.replace(chr(10), chr(10) + "    ").rstrip()}
+{indent(SHARED_PARAMETERS, "    ").rstrip()}
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
         ``{{label: weight}}``, or ``'balanced'`` for
         ``n_samples / (n_classes * count(label))`` (not with ``partial_fit``).
 
+{indent(DTYPE_PARAMETER, "    ").rstrip()}
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray
         Class labels (one array per output for multilabel targets).
 
-{SHARED_ATTRIBUTES.replace(chr(10), chr(10) + "    ").rstrip()}
+{indent(SHARED_ATTRIBUTES, "    ").rstrip()}
 
     See Also
     --------
@@ -159,6 +163,7 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
 
         Returns
         -------
@@ -168,11 +173,12 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         return self._decode_outputs(self._forward(X))
 
     def predict_proba(self, X):
-        """Class probabilities.
+        """Predict class probabilities.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
 
         Returns
         -------
@@ -187,15 +193,17 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         return proba
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
+        """Predict the logarithm of the class probabilities (:meth:`predict_proba`).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Natural logarithm of the class probabilities.
         """
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
@@ -207,8 +215,11 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, as in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             All classes that ``y`` may contain. Required on the first call;
             later calls may pass the same classes again or None.
@@ -216,6 +227,7 @@ class DNNClassifier(ClassifierMixin, BaseDNN):
         Returns
         -------
         self
+            The estimator, trained for one more epoch.
         """
         self._validate_params()
 

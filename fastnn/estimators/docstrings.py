@@ -254,7 +254,11 @@ n_threads : int or None, default=None
     gains nothing there and is 10-40x slower when another process holds a
     core). Use ``n_threads=1`` when a search runs one fit per core
     (``GridSearchCV(n_jobs=-1)``), so that the workers do not oversubscribe.
+"""
 
+#: The last parameter of both signatures (the classifier's ``class_weight`` comes
+#: before it), kept apart so that the documented order is the signature's.
+DTYPE_PARAMETER = """\
 dtype : {'float32', 'float64'}, default='float32'
     Compute dtype of the parameters and of every kernel. Input of any real
     dtype is converted once to it.
@@ -298,7 +302,7 @@ intercepts_ : list of ndarray of shape (fan_out,)
 n_features_in_ : int
     Number of features seen during fit.
 
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen during fit, when ``X`` had string column names.
 
 n_iter_ : int

@@ -1,4 +1,6 @@
 """DNNRegressor: a drop-in superset of scikit-learn's ``MLPRegressor``."""
+from textwrap import indent
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
@@ -7,7 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from .base import BaseDNN
-from .docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
+from .docstrings import DTYPE_PARAMETER, SHARED_ATTRIBUTES, SHARED_PARAMETERS
 
 
 class DNNRegressor(RegressorMixin, BaseDNN):
@@ -24,11 +26,13 @@ class DNNRegressor(RegressorMixin, BaseDNN):
         ``'poisson'``: ``exp`` output, half Poisson deviance
         ``sum_k y_k log(y_k / a_k) - y_k + a_k``; needs ``y >= 0``.
 
-{SHARED_PARAMETERS.replace(chr(10), chr(10) + "    ").rstrip()}
+{indent(SHARED_PARAMETERS, "    ").rstrip()}
+
+{indent(DTYPE_PARAMETER, "    ").rstrip()}
 
     Attributes
     ----------
-{SHARED_ATTRIBUTES.replace(chr(10), chr(10) + "    ").rstrip()}
+{indent(SHARED_ATTRIBUTES, "    ").rstrip()}
 
     See Also
     --------
@@ -114,6 +118,7 @@ class DNNRegressor(RegressorMixin, BaseDNN):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
 
         Returns
         -------
@@ -129,12 +134,16 @@ class DNNRegressor(RegressorMixin, BaseDNN):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, as in :meth:`fit`.
 
         Returns
         -------
         self
+            The estimator, trained for one more epoch.
         """
         self._validate_params()
         return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=True))

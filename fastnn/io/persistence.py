@@ -87,6 +87,7 @@ def load(path):
     Parameters
     ----------
     path : str or path-like
+        The model file.
 
     Returns
     -------

@@ -30,14 +30,35 @@ def make_table_pipeline(estimator, *, categorical=None, categorical_integers=0,
                         min_frequency=10, max_categories=None, standardize_target="auto"):
     """Build the pipeline ``fastnn train`` uses: table preprocessing, then ``estimator``.
 
+    The preprocessing parameters are those of :class:`~fastnn.TablePreprocessor`
+    (repeated here); a regressor is wrapped so that it trains on a standardised
+    target.
+
     Parameters
     ----------
     estimator : estimator
         Usually a :class:`~fastnn.DNNClassifier` or :class:`~fastnn.DNNRegressor`
         (unfitted).
-    categorical, categorical_integers, impute, missing_indicator, standardize, \
-min_frequency, max_categories
-        Parameters of :class:`~fastnn.TablePreprocessor`.
+    categorical : list of str or int, default=None
+        Columns (names, or indices for arrays) to treat as categorical besides
+        those detected from their values (strings, pandas categories).
+    categorical_integers : int, default=0
+        Integer-valued numeric columns with at most this many distinct values
+        are categorical (0: integers stay numeric).
+    impute : {'median', 'mean', 'zero'}, default='median'
+        Value that replaces a missing number or boolean.
+    missing_indicator : bool, default=True
+        Add a 0 / 1 column ``<name>=(missing)`` for each numeric or boolean
+        column that had missing values in training.
+    standardize : bool, default=True
+        Scale numeric columns to mean 0 and standard deviation 1 (a constant
+        column is only centred).
+    min_frequency : int or float, default=10
+        Levels seen in fewer training rows than this (a float in (0, 1): this
+        share of the rows) are grouped into ``<name>=(other)``.
+    max_categories : int or None, default=None
+        At most this many columns per categorical feature, ``(other)``
+        included and ``(missing)`` not: the most frequent levels are kept.
     standardize_target : bool or 'auto', default='auto'
         Train a regressor on the standardised target, predicting in the
         original units (``TransformedTargetRegressor`` with ``StandardScaler``).

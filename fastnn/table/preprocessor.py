@@ -175,6 +175,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : TablePreprocessor
+            The fitted transformer.
 
         Raises
         ------
@@ -292,7 +293,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ transform
     def transform(self, X):
-        """The table as a float64 matrix (see :meth:`get_feature_names_out`).
+        """Encode the table as a float64 matrix (see :meth:`get_feature_names_out`).
 
         A DataFrame's columns are taken by name when the transformer was fitted
         on named columns (their order does not matter, other columns are
@@ -301,10 +302,12 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            The table, as in :meth:`fit`.
 
         Returns
         -------
         ndarray of shape (n_samples, n_features_out)
+            Imputed, standardised and one-hot encoded columns.
 
         Raises
         ------
@@ -394,8 +397,11 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- names
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: ``name``, ``name=(missing)``,
-        ``name=<level>``, ``name=(other)``.
+        """Get the names of the output columns.
+
+        ``name`` for a numeric or boolean column, ``name=(missing)`` for its
+        missing-value indicator, ``name=<level>`` and ``name=(other)`` for the
+        one-hot columns of a categorical one.
 
         Parameters
         ----------
@@ -406,6 +412,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of str (object)
+            One name per column of :meth:`transform`'s output.
         """
         check_is_fitted(self)
         names = self._input_names(input_features)
@@ -440,11 +447,13 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
     # -------------------------------------------------------------- report
     def describe(self):
-        """One line per input column saying what fit decided for it.
+        """Describe what :meth:`fit` decided for each input column.
 
         Returns
         -------
         list of str
+            One line per input column: its kind, missing values and their
+            imputation, scaling or levels.
         """
         check_is_fitted(self)
         n = self.n_samples_seen_
