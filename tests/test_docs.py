@@ -1,11 +1,12 @@
 """The documentation site (``docs/``) and every code block of it and of README.md.
 
 - Every ``python`` code block of README.md and of the site's pages runs as
-  written: the blocks of one file run in order, as one script run as
-  ``__main__`` (so a block guarded by ``if __name__ == "__main__"`` runs too), in
-  an empty folder. A block whose first line is ``# requires: MODULE`` (skorch,
-  Keras on the migration page) runs when MODULE is installed; otherwise only its
-  syntax is checked.
+  written: the blocks of one file run in order, as one script, in an empty
+  folder. A block with an ``if __name__ == "__main__":`` guard (the Dask cluster)
+  is a script of its own: it runs alone, as ``__main__``, in its own file (worker
+  processes import that file again). A block whose first line is
+  ``# requires: MODULE`` (skorch, Keras on the migration page) runs when MODULE
+  is installed; otherwise only its syntax is checked.
 - Every ``bash`` code block line runs too, in a folder where ``tests/`` and
   ``examples/`` are the repository's, except the commands that are run elsewhere
   (:data:`RUN_ELSEWHERE`, each with the test that runs it).
@@ -29,6 +30,8 @@ DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 #: Folders of the build's output, not sources.
 GENERATED = ("_build", "auto_examples", "generated", "_templates")
+#: A page the gallery writes beside the sources.
+GENERATED_PAGES = ("sg_execution_times.rst",)
 
 #: Commands in bash blocks that this test does not run, and where they are run.
 RUN_ELSEWHERE = {
@@ -47,7 +50,8 @@ RUN_ELSEWHERE = {
 def doc_pages():
     """The site's source pages."""
     return sorted(p for p in DOCS.rglob("*.rst")
-                  if not any(part in GENERATED for part in p.relative_to(DOCS).parts[:-1]))
+                  if not any(part in GENERATED for part in p.relative_to(DOCS).parts[:-1])
+                  and p.name not in GENERATED_PAGES)
 
 
 def code_blocks(path):
@@ -86,9 +90,13 @@ def test_every_page_is_found_and_has_code_blocks():
     assert any("requires: skorch" in code for _, code in code_blocks(DOCS / "from_skorch_keras.rst"))
 
 
-def python_script(path):
-    """One script of the file's Python blocks, and the modules some of them need."""
-    parts, missing = [], []
+def python_scripts(path):
+    """The scripts of the file's Python blocks, and the modules some of them need.
+
+    The first script holds every block in order; each block with a ``__main__``
+    guard is a script of its own after it.
+    """
+    parts, standalone, missing = [], [], []
     for i, (lang, code) in enumerate(code_blocks(path)):
         if lang != "python":
             continue
@@ -97,8 +105,11 @@ def python_script(path):
             compile(code, f"{path.name} block {i}", "exec")
             missing.append(need.group(1))
             continue
-        parts.append(f"# --- {path.name}, block {i}\n{code}")
-    return "\n".join(parts), missing
+        if re.search(r'^if __name__ == "__main__":', code, re.M):
+            standalone.append(f"# --- {path.name}, block {i}\n{code}")
+        else:
+            parts.append(f"# --- {path.name}, block {i}\n{code}")
+    return [s for s in ["\n".join(parts)] + standalone if s], missing
 
 
 def _id(path):
@@ -108,13 +119,16 @@ def _id(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", sources(), ids=_id)
 def test_python_blocks_run_as_written(path, tmp_path):
-    script, missing = python_script(path)
-    if not script:
+    scripts, missing = python_scripts(path)
+    if not scripts:
         pytest.skip(f"no Python blocks in {path.name}")
-    (tmp_path / "blocks.py").write_text("import matplotlib\nmatplotlib.use('Agg')\n" + script)
-    res = subprocess.run([sys.executable, "blocks.py"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=900, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
+    for i, script in enumerate(scripts):
+        name = f"blocks_{i}.py"
+        (tmp_path / name).write_text("import matplotlib\nmatplotlib.use('Agg')\n" + script)
+        res = subprocess.run([sys.executable, name], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=900,
+                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        assert res.returncode == 0, f"{name}:\n{res.stdout[-2000:]}{res.stderr[-4000:]}"
     if missing:
         print(f"syntax checked only (not installed: {', '.join(missing)})")
 
