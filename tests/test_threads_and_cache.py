@@ -121,10 +121,13 @@ def test_warmup_prepares_each_dtype_and_says_how_long_it_took(capsys):
         fastnn.warmup(dtypes=("float16",))
 
 
-def test_small_networks_train_with_one_blas_thread_by_default(data):
+def test_small_networks_train_with_one_blas_thread_by_default(data, monkeypatch):
     """n_threads=None: products below SMALL_PRODUCT multiply-adds use one BLAS
     thread (a second gains nothing and is slow on a busy machine); larger ones
-    keep every thread; both are restored afterwards."""
+    keep every thread on an idle machine; both are restored afterwards."""
+    from fastnn.training import threads
+
+    monkeypatch.setattr(threads, "other_runnable_tasks", lambda: 0)  # an idle machine
     X, y = data
     seen = []
     record = lambda est, info: seen.append(set(blas_threads().values()))  # noqa: E731
@@ -136,6 +139,75 @@ def test_small_networks_train_with_one_blas_thread_by_default(data):
                   callbacks=[record]).fit(X_wide, y)
     assert seen[-1] == set(before.values())
     assert blas_threads() == before
+
+
+def _wide_fit_threads(X, y):
+    """BLAS threads seen inside a fit whose products are above SMALL_PRODUCT."""
+    seen = []
+    DNNClassifier(hidden_layer_sizes=(1024,), batch_size=128, max_iter=1,
+                  callbacks=[lambda est, info: seen.append(max(blas_threads().values()))]
+                  ).fit(np.tile(X, (1, 7)), y)
+    return seen[-1]
+
+
+@pytest.mark.parametrize("others, expected", [
+    (0, lambda cpus, cur: cur),                          # idle: every thread
+    (1, lambda cpus, cur: max(1, min(cur, cpus - 1))),   # one core held elsewhere
+    (64, lambda cpus, cur: 1),                           # every core held
+    (None, lambda cpus, cur: cur),                       # the load cannot be told
+])
+def test_large_networks_take_the_cpus_other_processes_leave_free(data, monkeypatch, others,
+                                                                 expected):
+    """n_threads=None on a busy machine: BLAS threads that wait for a core another
+    process holds stall every product, so a fit uses only the free CPUs (at least
+    one), and never more threads than BLAS had before."""
+    from fastnn.training import threads
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("needs os.sched_getaffinity")
+    monkeypatch.setattr(threads, "other_runnable_tasks", lambda: others)
+    X, y = data
+    before = blas_threads()
+    cpus = len(os.sched_getaffinity(0))
+    assert _wide_fit_threads(X, y) == expected(cpus, max(before.values()))
+    assert blas_threads() == before
+    with threads.blas_limit(1):   # a lower limit set by the caller is kept
+        monkeypatch.setattr(threads, "other_runnable_tasks", lambda: 0)
+        assert _wide_fit_threads(X, y) == 1
+
+
+def test_explicit_n_threads_ignores_the_load(data, monkeypatch):
+    """An explicit thread count is the user's choice, busy machine or not."""
+    from fastnn.training import threads
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs 2 CPUs")
+    monkeypatch.setattr(threads, "other_runnable_tasks", lambda: 64)
+    X, y = data
+    seen = []
+    DNNClassifier(hidden_layer_sizes=(1024,), batch_size=128, max_iter=1, n_threads=2,
+                  callbacks=[lambda est, info: seen.append(max(blas_threads().values()))]
+                  ).fit(np.tile(X, (1, 7)), y)
+    assert seen[-1] == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/loadavg"), reason="Linux /proc only")
+def test_other_runnable_tasks_counts_a_busy_process_and_not_our_own_threads():
+    from fastnn.training.threads import _own_running_threads, other_runnable_tasks
+
+    if len(os.sched_getaffinity(0)) != os.cpu_count():
+        assert other_runnable_tasks() is None
+        return
+    assert _own_running_threads() >= 1
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        import time
+
+        time.sleep(0.3)
+        assert other_runnable_tasks() >= 1
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def test_overlapping_limits_restore_the_original_blas_threads():

@@ -249,11 +249,18 @@ n_threads : int or None, default=None
     kernels and in the BLAS calls inside them (set per call in the calling
     thread with ``numba.set_num_threads`` and ``threadpoolctl``, restored
     afterwards). ``None``: all available, within the limits the environment
-    sets, except that minibatch training of a network whose largest per-batch
-    matrix product is below 4M multiply-adds uses one BLAS thread (a second
-    gains nothing there and is 10-40x slower when another process holds a
-    core). Use ``n_threads=1`` when a search runs one fit per core
-    (``GridSearchCV(n_jobs=-1)``), so that the workers do not oversubscribe.
+    sets, with two exceptions for minibatch training, whose BLAS threads wait
+    for each other at every product: a network whose largest per-batch matrix
+    product is below 4M multiply-adds uses one BLAS thread (a second gains
+    nothing there), and a larger one uses only the CPUs that other processes
+    leave free when the call starts (on Linux, from ``/proc/loadavg``; at least
+    one). A thread whose core another process holds stalls the others: on 2
+    cores beside one busy process, two threads were 14x slower than one. The
+    thread count can change the last bits of large products, so a fit with
+    ``None`` is reproducible on a machine in the same state; pass a number for
+    results that do not depend on the load. Use ``n_threads=1`` when a search
+    runs one fit per core (``GridSearchCV(n_jobs=-1)``), so that the workers do
+    not oversubscribe.
 """
 
 #: The last parameter of both signatures (the classifier's ``class_weight`` comes
