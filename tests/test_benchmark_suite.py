@@ -13,3 +13,36 @@ def test_kernel_benchmarks_run_once_each():
                          capture_output=True, text=True, cwd=str(ROOT / "benchmarks"))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert " passed" in res.stdout and "failed" not in res.stdout
+
+
+def _script(name, *args, timeout=600):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_breakdown_splits_a_step_into_its_parts():
+    res = _script("breakdown.py", "--workloads", "tabular", "--repeats", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+    assert "## tabular: (64, 64), batch 32" in out and "measured step" in out
+    for part in ("gather", "fwd GEMM 0", "dW GEMM 2", "dA GEMM 1", "loss", "optimizer",
+                 "all GEMMs", "other (step - parts)"):
+        assert f"| {part} |" in out, part
+
+
+def test_load_generator_stops_on_time_and_busy_machine_runs():
+    import time
+
+    start = time.perf_counter()
+    res = _script("load.py", "--kind", "spin", "--threads", "2", "--seconds", "0.5")
+    assert res.returncode == 0, res.stderr
+    assert time.perf_counter() - start < 30
+    res = _script("busy_machine.py", "--loads", "none,spin:1", "--repeats", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith(("| none", "| spin:1"))]
+    assert len(rows) == 4 and all(line.endswith("x |") for line in rows)
+    import shutil
+
+    if shutil.which("pgrep"):
+        assert subprocess.run(["pgrep", "-f", "benchmarks/load.py"],
+                              capture_output=True).returncode == 1  # no load left behind
