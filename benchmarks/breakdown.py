@@ -46,6 +46,7 @@ def _parts(hidden, n_features, n_outputs, batch, regression, repeats_inner):
     import numpy as np
 
     from fastnn.nn import activations, dense, optimizers, output
+    from fastnn.nn import batch as batch_kernels
     from fastnn.nn.activations import ACTIVATION_CODES
     from fastnn.nn.settings import BETA_1, BETA_2, EPSILON, LR, SETTING_FIELDS
 
@@ -63,12 +64,8 @@ def _parts(hidden, n_features, n_outputs, batch, regression, repeats_inner):
     @numba.njit
     def rep_gather(R, X, Y, rows, Xb, Yb):
         for _ in range(R):
-            for i in range(rows.shape[0]):
-                r = rows[i]
-                for j in range(X.shape[1]):
-                    Xb[i, j] = X[r, j]
-                for j in range(Y.shape[1]):
-                    Yb[i, j] = Y[r, j]
+            batch_kernels.copy_rows_(X, rows, rows.shape[0], Xb)
+            batch_kernels.copy_rows_(Y, rows, rows.shape[0], Yb)
 
     @numba.njit
     def rep_act(R, code, H, b, A, S):

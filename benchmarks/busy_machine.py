@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _env import blas_kernel, dropped_note  # noqa: E402
-from load import load_env  # noqa: E402
+from _env import blas_kernel, child_env, dropped_note  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LOADS = "none,spin:1,spin:2,numpy-matmul:2,torch-matmul:2,torch-train:2"
@@ -81,7 +80,7 @@ def run_under(load, repeats):
         kind, threads = load.split(":")
         proc = subprocess.Popen([sys.executable, str(HERE / "load.py"), "--kind", kind,
                                  "--threads", threads, "--seconds", "3600"],
-                                env=load_env(int(threads)), stdout=subprocess.DEVNULL,
+                                env=child_env(int(threads)), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(1.5)
     try:

@@ -103,14 +103,6 @@ def run(kind, threads, seconds):
         raise ValueError(f"unknown load kind {kind!r}; choose from {', '.join(KINDS)}")
 
 
-def load_env(threads):
-    """Environment for a load process: its BLAS / OpenMP thread counts."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    return env
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kind", choices=KINDS, default="numpy-matmul")

@@ -29,28 +29,16 @@ Reduced size for CI (15 epochs; seconds)::
 
     python examples/plot_deep_network_batch_norm_init.py --quick
 """
-import argparse
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from _plot_example import digits_split, epochs_from_command_line, save_or_show
 
 import fastnn
 from fastnn import DNNClassifier
 
-parser = argparse.ArgumentParser(description="Deep networks: batch norm and initialisation.")
-parser.add_argument("--quick", action="store_true", help="15 epochs instead of 40")
-parser.add_argument("--plot-dir", default=None,
-                    help="save the figures there as PNG (default: show them)")
-args = parser.parse_args()
-EPOCHS = 15 if args.quick else 40
-warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the plan, not a failure
-
-X, y = load_digits(return_X_y=True)
-X_tr, X_te, y_tr, y_te = train_test_split(X / 16, y, random_state=0, stratify=y)
+EPOCHS, PLOT_DIR = epochs_from_command_line("Deep networks: batch norm and initialisation.")
+X_tr, X_te, y_tr, y_te = digits_split()
 
 # %%
 # Batch norm rescues a deep sigmoid network
@@ -92,9 +80,4 @@ for name, clf in runs.items():
 axes = fastnn.plot_history(runs)
 axes[0].figure.suptitle("8 x 64 ReLU network on digits, SGD with momentum")
 
-if args.plot_dir:
-    for number in plt.get_fignums():
-        plt.figure(number).savefig(f"{args.plot_dir}/deep_network_{number}.png")
-    print(f"saved {len(plt.get_fignums())} figures in {args.plot_dir}")
-else:
-    plt.show()
+save_or_show(PLOT_DIR, "deep_network")

@@ -24,24 +24,12 @@ Reduced size for CI (15 epochs; seconds)::
 
     python examples/plot_optimizers_and_schedules.py --quick
 """
-import argparse
-import warnings
-
-import matplotlib.pyplot as plt
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from _plot_example import digits_split, epochs_from_command_line, save_or_show
 
 import fastnn
 from fastnn import DNNClassifier
 
-parser = argparse.ArgumentParser(description="Optimizers and schedules, side by side.")
-parser.add_argument("--quick", action="store_true", help="15 epochs instead of 40")
-parser.add_argument("--plot-dir", default=None,
-                    help="save the figures there as PNG (default: show them)")
-args = parser.parse_args()
-EPOCHS = 15 if args.quick else 40
-warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is the plan, not a failure
+EPOCHS, PLOT_DIR = epochs_from_command_line("Optimizers and schedules, side by side.")
 
 
 def tidy(axes):
@@ -56,8 +44,7 @@ def tidy(axes):
 # Digits scaled to [0, 1]; three quarters train, one quarter is the validation
 # set every run records each epoch.
 
-X, y = load_digits(return_X_y=True)
-X_tr, X_val, y_tr, y_val = train_test_split(X / 16, y, random_state=0, stratify=y)
+X_tr, X_val, y_tr, y_val = digits_split()
 common = dict(hidden_layer_sizes=(128, 64), max_iter=EPOCHS, batch_size=64,
               n_iter_no_change=EPOCHS, random_state=0)
 
@@ -100,9 +87,4 @@ axes[0].figure.suptitle(f"Schedules: Adam, learning_rate_init=3e-3, {EPOCHS} epo
 axes[0].set_yscale("log")
 tidy(axes)
 
-if args.plot_dir:
-    for number in plt.get_fignums():
-        plt.figure(number).savefig(f"{args.plot_dir}/optimizers_and_schedules_{number}.png")
-    print(f"saved {len(plt.get_fignums())} figures in {args.plot_dir}")
-else:
-    plt.show()
+save_or_show(PLOT_DIR, "optimizers_and_schedules")

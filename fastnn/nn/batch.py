@@ -7,23 +7,26 @@ from .regularization import add_gaussian_noise_
 
 
 @kernel
+def copy_rows_(src, rows, n, dst):
+    """``dst[i, :] = src[rows[i], :]`` for ``i < n`` (OUT: ``dst``), as explicit
+    loops."""
+    for i in range(n):
+        r = rows[i]
+        for j in range(src.shape[1]):
+            dst[i, j] = src[r, j]
+
+
+@kernel
 def gather_(data, work, rows, bs, dense, noise, seed, batch_index, n_layers):
     """Copy rows ``rows`` of ``data`` into ``work.Xb`` (dense input only),
     ``work.Yb`` and ``work.swb`` (OUT), then add ``noise * N(0, 1)`` to the input
     rows when ``noise > 0``. Explicit loops: a slice assignment costs seconds of
     compile time."""
     if dense:
-        n_features = data.X.shape[1]
-        for i in range(bs):
-            r = rows[i]
-            for j in range(n_features):
-                work.Xb[i, j] = data.X[r, j]
+        copy_rows_(data.X, rows, bs, work.Xb)
         if noise > 0:
             add_gaussian_noise_(work.Xb[:bs], noise,
                                 random_key(seed, batch_index, NOISE_STREAM, 0, n_layers))
-    n_outputs = data.Y.shape[1]
+    copy_rows_(data.Y, rows, bs, work.Yb)
     for i in range(bs):
-        r = rows[i]
-        for j in range(n_outputs):
-            work.Yb[i, j] = data.Y[r, j]
-        work.swb[i] = data.sw[r]
+        work.swb[i] = data.sw[rows[i]]

@@ -11,13 +11,15 @@ and :func:`fastnn.load` (the safe native format).
 fitted preprocessing and target scaling, which ``Pipeline.fit`` cannot do. With
 no validation rows it gives the same fitted pipeline as ``pipeline.fit(X, y)``.
 """
+from textwrap import indent
+
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .preprocessor import TablePreprocessor
+from .preprocessor import PREPROCESSING_PARAMETERS, TablePreprocessor
 
 #: Names of the two steps.
 PREPROCESS, MODEL = "preprocess", "model"
@@ -28,56 +30,6 @@ _UNSCALED_LOSSES = ("poisson",)
 def make_table_pipeline(estimator, *, categorical=None, categorical_integers=0,
                         impute="median", missing_indicator=True, standardize=True,
                         min_frequency=10, max_categories=None, standardize_target="auto"):
-    """Build the pipeline ``fastnn train`` uses: table preprocessing, then ``estimator``.
-
-    The preprocessing parameters are those of :class:`~fastnn.TablePreprocessor`
-    (repeated here); a regressor is wrapped so that it trains on a standardised
-    target.
-
-    Parameters
-    ----------
-    estimator : estimator
-        Usually a :class:`~fastnn.DNNClassifier` or :class:`~fastnn.DNNRegressor`
-        (unfitted).
-    categorical : list of str or int, default=None
-        Columns (names, or indices for arrays) to treat as categorical besides
-        those detected from their values (strings, pandas categories).
-    categorical_integers : int, default=0
-        Integer-valued numeric columns with at most this many distinct values
-        are categorical (0: integers stay numeric).
-    impute : {'median', 'mean', 'zero'}, default='median'
-        Value that replaces a missing number or boolean.
-    missing_indicator : bool, default=True
-        Add a 0 / 1 column ``<name>=(missing)`` for each numeric or boolean
-        column that had missing values in training.
-    standardize : bool, default=True
-        Scale numeric columns to mean 0 and standard deviation 1 (a constant
-        column is only centred).
-    min_frequency : int or float, default=10
-        Levels seen in fewer training rows than this (a float in (0, 1): this
-        share of the rows) are grouped into ``<name>=(other)``.
-    max_categories : int or None, default=None
-        At most this many columns per categorical feature, ``(other)``
-        included and ``(missing)`` not: the most frequent levels are kept.
-    standardize_target : bool or 'auto', default='auto'
-        Train a regressor on the standardised target, predicting in the
-        original units (``TransformedTargetRegressor`` with ``StandardScaler``).
-        ``'auto'``: for regressors except those with ``loss='poisson'``.
-
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        Steps ``'preprocess'`` and ``'model'``. In a search, the estimator's
-        parameters are ``model__<name>``, or ``model__regressor__<name>`` when
-        the target is standardised.
-
-    Examples
-    --------
-    >>> from fastnn import DNNClassifier, make_table_pipeline
-    >>> pipe = make_table_pipeline(DNNClassifier(hidden_layer_sizes=(64,)))
-    >>> [name for name, _ in pipe.steps]
-    ['preprocess', 'model']
-    """
     if standardize_target == "auto":
         standardize_target = (is_regressor(estimator)
                               and getattr(estimator, "loss", None) not in _UNSCALED_LOSSES)
@@ -96,6 +48,39 @@ def make_table_pipeline(estimator, *, categorical=None, categorical_integers=0,
     if standardize_target:
         model = TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
     return Pipeline([(PREPROCESS, preprocess), (MODEL, model)])
+
+
+make_table_pipeline.__doc__ = f"""Build the pipeline ``fastnn train`` uses: table preprocessing, then ``estimator``.
+
+    The preprocessing parameters are those of :class:`~fastnn.TablePreprocessor`
+    (repeated here); a regressor is wrapped so that it trains on a standardised
+    target.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Usually a :class:`~fastnn.DNNClassifier` or :class:`~fastnn.DNNRegressor`
+        (unfitted).
+{indent(PREPROCESSING_PARAMETERS, "    ").rstrip()}
+    standardize_target : bool or 'auto', default='auto'
+        Train a regressor on the standardised target, predicting in the
+        original units (``TransformedTargetRegressor`` with ``StandardScaler``).
+        ``'auto'``: for regressors except those with ``loss='poisson'``.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``'preprocess'`` and ``'model'``. In a search, the estimator's
+        parameters are ``model__<name>``, or ``model__regressor__<name>`` when
+        the target is standardised.
+
+    Examples
+    --------
+    >>> from fastnn import DNNClassifier, make_table_pipeline
+    >>> pipe = make_table_pipeline(DNNClassifier(hidden_layer_sizes=(64,)))
+    >>> [name for name, _ in pipe.steps]
+    ['preprocess', 'model']
+"""
 
 
 def fitted_target_regressor(regressor, scaler, target_ndim):

@@ -38,6 +38,7 @@ import math
 import sys
 import warnings
 from numbers import Integral, Real
+from textwrap import indent
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -69,8 +70,34 @@ _IMPUTE = ("median", "mean", "zero")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
+#: Documentation of the preprocessing parameters, shared with
+#: :func:`fastnn.make_table_pipeline` (written once, used twice).
+PREPROCESSING_PARAMETERS = """\
+categorical : list of str or int, default=None
+    Columns (names, or indices for arrays) to treat as categorical besides
+    those detected from their values (strings, pandas categories).
+categorical_integers : int, default=0
+    Integer-valued numeric columns with at most this many distinct values
+    are categorical (0: integers stay numeric).
+impute : {'median', 'mean', 'zero'}, default='median'
+    Value that replaces a missing number or boolean.
+missing_indicator : bool, default=True
+    Add a 0 / 1 column ``<name>=(missing)`` for each numeric or boolean
+    column that had missing values in training.
+standardize : bool, default=True
+    Scale numeric columns to mean 0 and standard deviation 1 (a constant
+    column is only centred).
+min_frequency : int or float, default=10
+    Levels seen in fewer training rows than this (a float in (0, 1): this
+    share of the rows) are grouped into ``<name>=(other)``.
+max_categories : int or None, default=None
+    At most this many columns per categorical feature, ``(other)``
+    included and ``(missing)`` not: the most frequent levels are kept.
+"""
+
+
 class TablePreprocessor(TransformerMixin, BaseEstimator):
-    """Impute, one-hot encode and standardise the columns of a table.
+    __doc__ = f"""Impute, one-hot encode and standardise the columns of a table.
 
     The preprocessing ``fastnn train`` applies, as a scikit-learn transformer:
     numeric columns are imputed (with a missing-value indicator) and
@@ -80,26 +107,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    categorical : list of str or int, default=None
-        Columns (names, or indices for arrays) to treat as categorical besides
-        those detected from their values (strings, pandas categories).
-    categorical_integers : int, default=0
-        Integer-valued numeric columns with at most this many distinct values
-        are categorical (0: integers stay numeric).
-    impute : {'median', 'mean', 'zero'}, default='median'
-        Value that replaces a missing number or boolean.
-    missing_indicator : bool, default=True
-        Add a 0 / 1 column ``<name>=(missing)`` for each numeric or boolean
-        column that had missing values in training.
-    standardize : bool, default=True
-        Scale numeric columns to mean 0 and standard deviation 1 (a constant
-        column is only centred).
-    min_frequency : int or float, default=10
-        Levels seen in fewer training rows than this (a float in (0, 1): this
-        share of the rows) are grouped into ``<name>=(other)``.
-    max_categories : int or None, default=None
-        At most this many columns per categorical feature, ``(other)``
-        included and ``(missing)`` not: the most frequent levels are kept.
+{indent(PREPROCESSING_PARAMETERS, "    ").rstrip()}
 
     Attributes
     ----------
@@ -131,7 +139,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
     --------
     >>> import pandas as pd
     >>> from fastnn import TablePreprocessor
-    >>> df = pd.DataFrame({"age": [30, None, 50], "plan": ["a", "b", "a"]})
+    >>> df = pd.DataFrame({{"age": [30, None, 50], "plan": ["a", "b", "a"]}})
     >>> pre = TablePreprocessor(min_frequency=1).fit(df)
     >>> list(pre.get_feature_names_out())
     ['age', 'age=(missing)', 'plan=a', 'plan=b']

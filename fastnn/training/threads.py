@@ -139,12 +139,12 @@ def blas_threads_now():
     return max(counts, default=1)
 
 
-def free_cpu_threads():
+def free_cpu_threads(current):
     """BLAS threads a fit may use without waiting for cores that other processes
-    hold: the current BLAS thread count, lowered to the CPUs this process may use
-    minus the other runnable tasks (at least 1). The current count where the load
-    cannot be told (see :func:`other_runnable_tasks`)."""
-    current = blas_threads_now()
+    hold: ``current`` (the BLAS thread count now, :func:`blas_threads_now`),
+    lowered to the CPUs this process may use minus the other runnable tasks (at
+    least 1). ``current`` where the load cannot be told (see
+    :func:`other_runnable_tasks`)."""
     others = other_runnable_tasks()
     if others is None:
         return current
@@ -166,11 +166,12 @@ def minibatch_threads(n_threads, layer_units, batch_size):
     if n_threads is not None:
         yield
         return
+    current = blas_threads_now()
     if largest_batch_product(layer_units, batch_size) < SMALL_PRODUCT:
         n = 1
     else:
-        n = free_cpu_threads()
-    if n < blas_threads_now():
+        n = free_cpu_threads(current)
+    if n < current:
         with blas_limit(n):
             yield
     else:
