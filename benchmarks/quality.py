@@ -99,7 +99,7 @@ def summarize(cells, labels, workloads, checkpoints, seeds):
                 row["best_peer"] = best
                 row["verdicts"] = {}
                 for label in labels:
-                    if label.startswith("fastnn") and label in means:
+                    if label not in PEERS and label in means:  # a fastnn setting
                         mine = means[label][0]
                         if task == "regression":
                             gap = (mine - best) / best  # > 0: worse
@@ -121,7 +121,7 @@ def format_rows(rows, labels):
             cols.append("" if m is None else f"{m[0]:.4f}")
         verdicts = []
         for label, (gap, ok) in row.get("verdicts", {}).items():
-            unit = f"{100 * gap:+.1f}%" if row["task"] == "regression" else f"{-100 * gap:+.2f} pt"
+            unit = f"{100 * gap:+.1f}%" if row["task"] == "regression" else f"{0.0 - 100 * gap:+.2f} pt"
             verdicts.append(f"{label} {unit} {'ok' if ok else 'MISS'}")
         metric = "rmse" if row["task"] == "regression" else "acc"
         lines.append(f"| {row['workload']} ({metric}) | {row['epochs']} | " + " | ".join(cols)
@@ -202,7 +202,7 @@ def main(argv=None):
                 cells[key] = result
     if args.json:
         Path(args.json).write_text(json.dumps({"cells": cells}, indent=1))
-    labels = sorted({k.split("|")[0] for k in cells if k.startswith("fastnn")})
+    labels = sorted({k.split("|")[0] for k in cells if k.split("|")[0] not in PEERS})
     labels = labels + [p for p in PEERS if any(k.startswith(p + "|") for k in cells)]
     rows = summarize(cells, labels, workloads, checkpoints, seeds)
     print()

@@ -46,3 +46,21 @@ def test_load_generator_stops_on_time_and_busy_machine_runs():
     if shutil.which("pgrep"):
         assert subprocess.run(["pgrep", "-f", "benchmarks/load.py"],
                               capture_output=True).returncode == 1  # no load left behind
+
+
+def test_quality_summary_judges_every_fastnn_setting():
+    """A setting run with ``--label he`` gets its verdict beside the default's."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from quality import format_rows, summarize
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    scores = {"fastnn": 0.90, "he": 0.93, "sklearn": 0.93, "torch": 0.92, "jax": 0.91}
+    cells = {f"{label}|digits|{seed}": {"scores": {"3": value}}
+             for label, value in scores.items() for seed in (0, 1)}
+    labels = ["fastnn", "he", "sklearn", "torch", "jax"]
+    (row,) = summarize(cells, labels, ["digits"], [3], [0, 1])
+    assert set(row["verdicts"]) == {"fastnn", "he"}
+    assert row["verdicts"]["he"][1] and not row["verdicts"]["fastnn"][1]
+    line = format_rows([row], labels).splitlines()[-1]
+    assert "fastnn -3.00 pt MISS" in line and "he +0.00 pt ok" in line
