@@ -5,6 +5,13 @@ layers copied from the source model (batch-norm statistics included), a fresh
 ``nn.Linear`` output layer with PyTorch's default initialisation, frozen layers
 with ``requires_grad=False`` and their batch norm in eval mode.
 
+The source model is fastnn's, its weights copied into the PyTorch network
+(:meth:`TorchRecipe.from_fastnn`), so that both columns start from the same
+trained layers and differ only in the recipe. A source trained by each framework
+on its own added about a point of noise between the columns (10 seeds, little
+data / different: -0.79 +- 0.51 points with separate sources, -0.14 +- 0.22 over
+30 fine-tunings of shared ones).
+
 Only imported when PyTorch is installed.
 """
 import numpy as np
@@ -52,17 +59,44 @@ def _accuracy(model, X, y):
         return float((model(torch.from_numpy(X)).argmax(1).numpy() == y).mean())
 
 
-class TorchRecipe:
-    """A source model trained on ``(Xs, ys)``, reused for each situation."""
+def _copy_from_fastnn(network, source):
+    """Write a fitted fastnn ``DNNClassifier``'s parameters (dense weights and
+    biases, batch-norm scale, shift and running statistics: its
+    ``layer_parameters``) into ``network``."""
+    n_hidden = len(network) - 1
+    for l in range(n_hidden + 1):
+        parts = source.layer_parameters(l)
+        linear = network[l][0] if l < n_hidden else network[l]
+        linear.weight.data = _tensor(parts["coef"].T)
+        linear.bias.data = _tensor(parts["intercept"])
+        if l < n_hidden:
+            bn = network[l][1]
+            bn.weight.data, bn.bias.data = _tensor(parts["gamma"]), _tensor(parts["beta"])
+            bn.running_mean.data = _tensor(parts["running_mean"])
+            bn.running_var.data = _tensor(parts["running_var"])
 
-    def __init__(self, Xs, ys, hidden, epochs, lr, seed, threads=None):
+
+def _tensor(a):
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+
+class TorchRecipe:
+    """A source model reused for each situation: :meth:`from_fastnn`."""
+
+    def __init__(self, source, hidden, lr):
+        self.source, self.hidden, self.lr = source, hidden, lr
+
+    @classmethod
+    def from_fastnn(cls, model, lr, seed, threads=None):
+        """The PyTorch network holding the fitted fastnn ``model``'s parameters;
+        ``seed`` seeds PyTorch's fresh heads and shuffles."""
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(seed)
-        self.hidden, self.lr = hidden, lr
-        self.classes = np.unique(ys)
-        self.source = _network(Xs.shape[1], hidden, len(self.classes))
-        _train(self.source, Xs, np.searchsorted(self.classes, ys), epochs, 128, lr)
+        hidden = tuple(model.hidden_layer_sizes)
+        source = _network(model.n_features_in_, hidden, len(model.classes_))
+        _copy_from_fastnn(source, model)
+        return cls(source, hidden, lr)
 
     def transfer(self, X, y, X_eval, y_eval, freeze, epochs, batch_size):
         """Copy the hidden layers, fresh head, freeze the first ``freeze`` hidden

@@ -184,6 +184,30 @@ def test_hidden_activations_are_the_forward_pass_of_the_hidden_layers(digits):
     assert bn.hidden_activations(X[:5]).shape == (5, 16)
 
 
+def test_layer_parameters_rebuild_the_layer_outside_fastnn(digits):
+    X, y = digits
+    model = MODELS["bn-prelu-dropout"](X, y)
+    p = model.layer_parameters(0)
+    assert set(p) == {"coef", "intercept", "gamma", "beta", "running_mean", "running_var",
+                      "prelu_slopes", "slopes"}
+    z = X @ p["coef"] + p["intercept"]
+    z = p["gamma"] * (z - p["running_mean"]) / np.sqrt(p["running_var"] + 1e-5) + p["beta"]
+    h0 = np.where(z > 0, z, p["prelu_slopes"] * z)
+    assert_allclose(model.hidden_activations(X, layer=0), h0, rtol=1e-4, atol=1e-4)
+    out = model.layer_parameters(-1)
+    assert set(out) == {"coef", "intercept"}
+    assert_array_equal(out["coef"], model.coefs_[-1])
+    before = model.predict_proba(X[:20])
+    p["gamma"][:] = 0.0  # a copy: the model is unchanged
+    out["coef"][:] = 0.0
+    assert_array_equal(model.predict_proba(X[:20]), before)
+    for bad in (3, -4, 1.0, True):
+        with pytest.raises(ValueError, match="not a dense layer index"):
+            model.layer_parameters(bad)
+    with pytest.raises(AttributeError, match="not fitted"):
+        DNNClassifier().layer_parameters(0)
+
+
 @pytest.mark.parametrize("name", ["bn-prelu-dropout", "regressor"])
 def test_skops_round_trip_with_the_documented_trusted_types(name, digits, tmp_path):
     sio = pytest.importorskip("skops.io")

@@ -688,6 +688,49 @@ class BaseDNN(BaseEstimator, ABC):
             print(table)
         return table
 
+    def layer_parameters(self, layer):
+        """Copy every parameter and running statistic of one dense layer.
+
+        What another framework needs to rebuild the layer: for example a PyTorch
+        ``nn.Linear`` takes ``coef.T`` and ``intercept``, and ``nn.BatchNorm1d``
+        takes ``gamma``, ``beta``, ``running_mean`` and ``running_var`` as its
+        ``weight``, ``bias`` and running statistics.
+
+        Parameters
+        ----------
+        layer : int
+            Dense layer index, 0-based (the output layer is ``n_layers_ - 2``);
+            negative values count from the output layer.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Copies, so writing into them leaves the model as it is:
+
+            - ``coef`` ``(fan_in, fan_out)`` and ``intercept`` ``(fan_out,)``,
+              as ``coefs_[layer]`` and ``intercepts_[layer]``;
+            - with ``batch_norm``: ``gamma``, ``beta``, ``running_mean``,
+              ``running_var``, applied as
+              ``gamma (z - running_mean) / sqrt(running_var + 1e-5) + beta`` at
+              inference;
+            - with ``layer_norm``: ``ln_gamma``, ``ln_beta``;
+            - hidden layers: ``slopes``, the fixed negative-side slope of each
+              unit (0 for ReLU, 0.01 for leaky ReLU), and with
+              ``activation='prelu'`` the learned ``prelu_slopes``.
+        """
+        net = self._fitted_net()
+        n_layers = net.n_layers
+        if isinstance(layer, bool) or not isinstance(layer, Integral) or not (
+                -n_layers <= layer < n_layers):
+            raise ValueError(
+                f"layer={layer!r} is not a dense layer index: this network has {n_layers} "
+                f"dense layers (valid indices {-n_layers} to {n_layers - 1})."
+            )
+        layer = int(layer) % n_layers
+        out = {"coef": net.coefs[layer].copy(), "intercept": net.intercepts[layer].copy()}
+        out.update({name: np.array(value) for name, value in net.parts(layer).items()})
+        return out
+
     def hidden_activations(self, X, layer=-1):
         """Compute the activations of a hidden layer: embeddings for reuse.
 
