@@ -1,8 +1,8 @@
-"""Build the Cython extension in ``csrc/`` and the Numba kernels' cache.
+"""Build the Cython extensions in ``csrc/`` and the Numba kernels' cache.
 
 Everything else about the package lives in ``pyproject.toml``. This file declares
-the compiled module (it needs NumPy's headers and SciPy's ``cython_blas``
-declarations), and after building it compiles the training kernels once
+the compiled modules (the inference pass, which needs NumPy's headers and SciPy's
+``cython_blas`` declarations, and the floating-point control of training), and after building it compiles the training kernels once
 (``python -m fastnn.training.precompile``) and puts their cache files in
 ``fastnn/nn/_kernel_cache``, so that the first ``fit`` after installing does not
 wait for Numba (see ``fastnn/nn/jit.py``). ``FASTNN_SKIP_PRECOMPILE=1`` skips
@@ -28,7 +28,13 @@ extensions = [
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
-    )
+    ),
+    Extension(
+        "fastnn.training._fpenv",
+        ["csrc/_fpenv.pyx"],
+        include_dirs=["csrc"],
+        extra_compile_args=COMPILE_ARGS,
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from ..nn.activations import RRELU
 from ..nn.compile import NetArrays, OptArrays, WorkArrays, train_epoch_
 from ..nn.optimizers import OPTIMIZERS
 from ..nn.settings import BATCH_NORM_EPS, LAYER_NORM_EPS, LR, SETTING_FIELDS
+from .subnormals import flush_subnormals
 
 
 @dataclass
@@ -130,13 +131,15 @@ class Workspace:
 
 def run_kernel(net, data, order, gather, cap, ws, grads, frozen, segments, code, state,
                settings_values, settings, step, seed, update_running):
-    """One call of the training kernel (:func:`fastnn.nn.compile.train_epoch_`)."""
+    """One call of the training kernel (:func:`fastnn.nn.compile.train_epoch_`),
+    with subnormal floats flushed to zero (:mod:`.subnormals`)."""
     bundle = NetArrays(net.params, grads, net.buffers, net.table, frozen,
                        settings.rates(net.n_layers))
-    return train_epoch_(data.arrays, bundle, ws.arrays, OptArrays(state, segments,
-                                                                  settings_values),
-                        order, cap, bool(gather), data.sparse, code, step, seed,
-                        update_running)
+    with flush_subnormals():
+        return train_epoch_(data.arrays, bundle, ws.arrays, OptArrays(state, segments,
+                                                                      settings_values),
+                            order, cap, bool(gather), data.sparse, code, step, seed,
+                            update_running)
 
 
 class MinibatchTrainer:
