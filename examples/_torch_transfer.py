@@ -87,11 +87,9 @@ class TorchRecipe:
         self.source, self.hidden, self.lr = source, hidden, lr
 
     @classmethod
-    def from_fastnn(cls, model, lr, seed, threads=None):
+    def from_fastnn(cls, model, lr, seed):
         """The PyTorch network holding the fitted fastnn ``model``'s parameters;
         ``seed`` seeds PyTorch's fresh heads and shuffles."""
-        if threads:
-            torch.set_num_threads(threads)
         torch.manual_seed(seed)
         hidden = tuple(model.hidden_layer_sizes)
         source = _network(model.n_features_in_, hidden, len(model.classes_))

@@ -36,6 +36,5 @@ def flush_subnormals():
         _fpenv.restore(old)
 
 
-def flushing():
-    """Whether the calling thread flushes subnormals to zero now."""
-    return _fpenv.flushing()
+#: ``flushing()``: whether the calling thread flushes subnormals to zero now.
+flushing = _fpenv.flushing
