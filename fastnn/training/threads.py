@@ -5,11 +5,17 @@ import threading
 import time
 
 #: Below this many multiply-adds in a network's largest per-batch matrix product,
-#: minibatch training uses one BLAS thread when ``n_threads`` is None: a second
-#: thread gains nothing there (measured: (256, 128) layers, batch 64: 0.089 s vs
-#: 0.093 s per epoch on an idle machine) and costs 10-40x when another process
-#: holds a core (BLAS threads wait for each other at every product).
-SMALL_PRODUCT = 1 << 22
+#: minibatch training uses one BLAS thread when ``n_threads`` is None. A second
+#: thread gains little there and its waits cost more: it spins between products
+#: while this thread runs the elementwise passes and the optimizer update, and
+#: costs 10-40x when another process holds a core (BLAS threads wait for each
+#: other at every product). Measured on 2 idle cores (AMD EPYC, 2026-12-03),
+#: MNIST (256, 128) at batch 32 (largest product 6.4M): one thread 1.16-1.29 s
+#: per epoch in every one of 4 processes, two threads 0.95-4.1 s (median 1.1 s,
+#: one epoch in five above 2.4 s, the first thread's compiled passes 5x slower
+#: beside the spinning second); at batch 128 (25.7M) two threads are faster:
+#: 0.51-1.07 s against 0.79-0.86 s.
+SMALL_PRODUCT = 1 << 23
 
 _controller = None
 _lock = threading.Lock()
