@@ -178,8 +178,10 @@ def test_hidden_activations_are_the_forward_pass_of_the_hidden_layers(digits):
     assert_allclose(model.hidden_activations(X, layer=0), h0, rtol=1e-4, atol=1e-5)
     assert_allclose(model.hidden_activations(X), h1, rtol=1e-4, atol=1e-5)
     assert_allclose(model.hidden_activations(X, layer=-2), h0, rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match="not a hidden layer index"):
-        model.hidden_activations(X, layer=2)
+    for bad in (2, -3, 1.0, True, "0"):
+        with pytest.raises(ValueError, match="not a hidden layer index"):
+            model.hidden_activations(X, layer=bad)
+    assert_allclose(model.hidden_activations(X, layer=np.int64(0)), h0, rtol=1e-4, atol=1e-5)
     bn = MODELS["bn-prelu-dropout"](X, y)
     assert bn.hidden_activations(X[:5]).shape == (5, 16)
 

@@ -752,11 +752,13 @@ class BaseDNN(BaseEstimator, ABC):
         """
         net = self._fitted_net()
         n_hidden = net.n_layers - 1
-        if n_hidden == 0 or not -n_hidden <= layer < n_hidden:
+        if (n_hidden == 0 or isinstance(layer, bool) or not isinstance(layer, Integral)
+                or not -n_hidden <= layer < n_hidden):
             raise ValueError(
-                f"layer={layer} is not a hidden layer index: this network has {n_hidden} "
+                f"layer={layer!r} is not a hidden layer index: this network has {n_hidden} "
                 f"hidden layers (valid indices {-n_hidden} to {n_hidden - 1})."
             )
+        layer = int(layer)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                           dtype=net.dtype, order="C")
