@@ -135,8 +135,8 @@ def test_small_networks_train_with_one_blas_thread_by_default(data, monkeypatch)
     DNNClassifier(hidden_layer_sizes=(16,), max_iter=1, callbacks=[record]).fit(X, y)
     assert seen[-1] == {1}
     X_wide = np.tile(X, (1, 7))  # 70 features
-    # 64 x 70 x 1024 = 4.6M multiply-adds, the size of MNIST's first layer at
-    # batch 32 (6.4M): still one thread (a second one spins and slows the first)
+    # 64 x 70 x 1024 = 4.6M multiply-adds, between the old 4M threshold and
+    # SMALL_PRODUCT, as MNIST's first layer at batch 32 (6.4M): one thread
     DNNClassifier(hidden_layer_sizes=(1024,), batch_size=64, max_iter=1,
                   callbacks=[record]).fit(X_wide, y)
     assert seen[-1] == {1}

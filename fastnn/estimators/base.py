@@ -53,6 +53,18 @@ except ImportError:  # pragma: no cover
         return {}
 
 
+def _layer_index(layer, n, kind):
+    """``layer`` as an index in ``range(n)`` (negative values count from the end),
+    or a ValueError naming the ``kind`` of layer ("dense", "hidden") and the valid
+    indices."""
+    if isinstance(layer, bool) or not isinstance(layer, Integral) or not -n <= layer < n:
+        raise ValueError(
+            f"layer={layer!r} is not a {kind} layer index: this network has {n} "
+            f"{kind} layers (valid indices {-n} to {n - 1})."
+        )
+    return int(layer) % n
+
+
 class _Validation:
     """A validation set: rows for the network, labels for the score."""
 
@@ -719,14 +731,7 @@ class BaseDNN(BaseEstimator, ABC):
               ``activation='prelu'`` the learned ``prelu_slopes``.
         """
         net = self._fitted_net()
-        n_layers = net.n_layers
-        if isinstance(layer, bool) or not isinstance(layer, Integral) or not (
-                -n_layers <= layer < n_layers):
-            raise ValueError(
-                f"layer={layer!r} is not a dense layer index: this network has {n_layers} "
-                f"dense layers (valid indices {-n_layers} to {n_layers - 1})."
-            )
-        layer = int(layer) % n_layers
+        layer = _layer_index(layer, net.n_layers, "dense")
         out = {"coef": net.coefs[layer].copy(), "intercept": net.intercepts[layer].copy()}
         out.update({name: np.array(value) for name, value in net.parts(layer).items()})
         return out
@@ -751,19 +756,12 @@ class BaseDNN(BaseEstimator, ABC):
             The layer's activations, in the compute ``dtype``.
         """
         net = self._fitted_net()
-        n_hidden = net.n_layers - 1
-        if (n_hidden == 0 or isinstance(layer, bool) or not isinstance(layer, Integral)
-                or not -n_hidden <= layer < n_hidden):
-            raise ValueError(
-                f"layer={layer!r} is not a hidden layer index: this network has {n_hidden} "
-                f"hidden layers (valid indices {-n_hidden} to {n_hidden - 1})."
-            )
-        layer = int(layer)
+        layer = _layer_index(layer, net.n_layers - 1, "hidden")
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                           dtype=net.dtype, order="C")
         with limit_threads(self.n_threads):
-            return net.forward(X, hidden_layer=layer % n_hidden)
+            return net.forward(X, hidden_layer=layer)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:

@@ -254,8 +254,9 @@ n_threads : int or None, default=None
     product is below 8M multiply-adds uses one BLAS thread (a second gains
     little there and, spinning between products, slows the first), and a
     larger one uses only the CPUs that other processes leave free when the call
-    starts (on Linux, from ``/proc/loadavg``; at least one). A thread whose core another process holds stalls the others: on 2
-    cores beside one busy process, two threads were 14x slower than one. The
+    starts (on Linux, from ``/proc/loadavg``; at least one). A thread whose
+    core another process holds stalls the others: on 2 cores beside one busy
+    process, two threads were 14x slower than one. The
     thread count can change the last bits of large products, so a fit with
     ``None`` is reproducible on a machine in the same state; pass a number for
     results that do not depend on the load. Use ``n_threads=1`` when a search
