@@ -374,3 +374,44 @@ def test_minibatch_epoch_matches_numpy_loop(solver, hyper, reference, rng):
     assert_allclose(mean_loss, sum(losses_ref) / 23, rtol=1e-10)
     for w_k, w_r in zip(net.coefs, coefs):
         assert_allclose(w_k, w_r, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_permuted_epoch_is_bit_identical_to_the_per_batch_gather(dropout, rng, monkeypatch):
+    """Narrow dense rows are copied in epoch order once; the kernel then reads
+    them in place. Same batches, same random streams: the same bits as the
+    per-batch gather, also when the order skips rows (a validation split)."""
+    from fastnn.training import minibatch
+
+    order = rng.permutation(23)[:19].astype(np.int64)
+    results = []
+    for row_bytes in (minibatch.PERMUTE_ROW_BYTES, 0):  # permuted, then gathered
+        monkeypatch.setattr(minibatch, "PERMUTE_ROW_BYTES", row_bytes)
+        net, data, *_ = _net_and_data("relu", "softmax", np.float32, np.random.default_rng(3),
+                                      n=23)
+        trainer = MinibatchTrainer(net, "adam", ADAM_H, Regularization(dropout=(dropout,) * 2))
+        assert trainer._permute(data, order) == (row_bytes > 0)
+        losses = [trainer.run_epoch(data, order, True, 5, seed=s) for s in (11, 12)]
+        results.append((losses, net.params.copy()))
+    (loss_p, params_p), (loss_g, params_g) = results
+    assert loss_p == loss_g
+    assert_array_equal(params_p, params_g)
+
+
+def test_taken_copies_rows_in_order_into_reused_buffers(rng):
+    _, data, X, Y, sw = _net_and_data("relu", "softmax", np.float32, rng, n=9)
+    order = np.array([4, 0, 8, 8, 2], dtype=np.int64)
+    first, buffers = data.taken(order)
+    assert_array_equal(first.arrays.X, X[order])
+    assert_array_equal(first.Y, Y[order])
+    assert_array_equal(first.sw, sw[order])
+    assert not first.arrays.X.flags.writeable  # one compiled kernel type, as build()
+    second, again = data.taken(order[::-1].copy(), buffers)
+    assert all(a is b for a, b in zip(buffers, again))
+    assert_array_equal(second.arrays.X, X[order[::-1]])
+    _, sparse, *_ = _net_and_data("relu", "softmax", np.float32, rng, n=9, sparse=True)
+    with pytest.raises(ValueError, match="sparse"):
+        sparse.taken(order)
+    net, *_ = _net_and_data("relu", "softmax", np.float32, rng)
+    noisy = MinibatchTrainer(net, "adam", ADAM_H, Regularization(input_noise=0.1))
+    assert not noisy._permute(data, order)  # the noise is added to the gathered copy

@@ -66,6 +66,42 @@ class TrainData:
     def sw(self):
         return self.arrays.sw
 
+    def taken(self, order, buffers=None):
+        """The rows ``order`` of the input, targets and weights, copied in that
+        order: ``X[order]``, ``Y[order]``, ``sw[order]``.
+
+        Parameters
+        ----------
+        order : ndarray of int64
+            Valid row indices (not checked).
+        buffers : tuple of ndarray, optional
+            The ``(X, Y, sw)`` buffers an earlier call returned. When they have
+            ``len(order)`` rows they are filled in place, so a new epoch's
+            permutation allocates nothing.
+
+        Returns
+        -------
+        data : TrainData
+            Dense, its arrays read-only views of the buffers (as :meth:`build`).
+        buffers : tuple of ndarray
+        """
+        if self.sparse:
+            raise ValueError("taken() copies dense rows; sparse input is gathered per batch")
+        a = self.arrays
+        n = order.shape[0]
+        if buffers is None or buffers[0].shape != (n, self.n_features) \
+                or buffers[1].shape != (n, a.Y.shape[1]):
+            buffers = (np.empty((n, self.n_features), dtype=a.X.dtype),
+                       np.empty((n, a.Y.shape[1]), dtype=a.Y.dtype),
+                       np.empty(n, dtype=a.sw.dtype))
+        X, Y, sw = buffers
+        # mode "raise" (the default) would copy through a temporary
+        np.take(a.X, order, axis=0, out=X, mode="clip")
+        np.take(a.Y, order, axis=0, out=Y, mode="clip")
+        np.take(a.sw, order, out=sw, mode="clip")
+        arrays = a._replace(X=_read_only(X), Y=_read_only(Y), sw=_read_only(sw))
+        return TrainData(arrays, False, self.n_features), buffers
+
     def rows(self, idx):
         """Rows ``idx`` of the input, as a dense array or a CSR matrix (for
         evaluating a validation split)."""

@@ -279,6 +279,7 @@ def train_stochastic(trainer, progress, data, train_idx, loop, random_state, inc
         warnings.warn("Training interrupted by user.")
     finally:
         reporter.close()
+        trainer.release_epoch_copy()
     if hit_max_iter:  # after the progress bar is closed, so it does not cut into it
         warnings.warn(
             "Stochastic Optimizer: Maximum iterations (%d) "
