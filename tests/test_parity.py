@@ -64,3 +64,21 @@ def test_streaming_partial_fit_learns_at_least_as_much_per_pass_as_scikit_learn(
     ours = np.mean([stream(DNNClassifier((32,), random_state=s)) for s in range(3)])
     theirs = np.mean([stream(MLPClassifier((32,), random_state=s)) for s in range(3)])
     assert ours >= theirs, (ours, theirs)
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 1000])
+def test_epoch_shuffle_draws_what_scikit_learn_shuffle_draws(n):
+    """The epoch loop shuffles without ``sklearn.utils.shuffle``'s per-call
+    validation; the orders and the random state after them are scikit-learn's."""
+    import numpy as np
+    from sklearn.utils import shuffle
+
+    from fastnn.training.loop import shuffled
+
+    ours, theirs = np.random.RandomState(5), np.random.RandomState(5)
+    idx_ours = idx_theirs = np.arange(n, dtype=np.int64) * 3  # a train split's rows
+    for _ in range(3):
+        idx_ours = shuffled(idx_ours, ours)
+        idx_theirs = shuffle(idx_theirs, random_state=theirs)
+        np.testing.assert_array_equal(idx_ours, idx_theirs)
+    assert ours.randint(2**31 - 1) == theirs.randint(2**31 - 1)
