@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,3 +66,26 @@ def test_quality_summary_judges_every_fastnn_setting():
     assert row["verdicts"]["he"][1] and not row["verdicts"]["fastnn"][1]
     line = format_rows([row], labels).splitlines()[-1]
     assert "fastnn -3.00 pt MISS" in line and "he +0.00 pt ok" in line
+
+
+def test_profile_names_numba_kernels_and_samples_a_fit():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from profile_step import short_name
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert short_name("_ZN6fastnn2nn5batch10copy_rows_B2v4B38c8tJTIcFHzwl2ILiXkcBV0KBSgP0BNCBgFEA")\
+        == "fastnn.nn.batch.copy_rows_"
+    assert short_name("cfunc._ZN7cpython6fastnn2nn7compile12train_epoch_B2v1") \
+        == "cfunc:cpython:fastnn.nn.compile.train_epoch_"
+    assert short_name("sgemm_kernel_SKYLAKEX") == "sgemm_kernel_SKYLAKEX"
+    res = _script("profile_step.py", "--workloads", "tabular", "--epochs", "2", "--top", "5")
+    assert res.returncode == 0, res.stderr[-3000:]
+    if "needs Linux perf" in res.stdout:
+        pytest.skip("no perf on this machine")
+    if "tabular: failed" in res.stdout and ("paranoid" in res.stdout
+                                            or "ermission" in res.stdout):
+        pytest.skip("perf may not sample here: " + res.stdout.strip().splitlines()[-1])
+    assert "## tabular: (64, 64), batch 32, 2 epochs" in res.stdout
+    assert "| BLAS: GEMM (kernels and packing) |" in res.stdout
+    assert "| fastnn kernels (all but the GEMMs) |" in res.stdout
