@@ -35,6 +35,22 @@ def make_targets(out, n, k, rng, dtype):
     return rng.normal(size=(n, k)).astype(dtype)
 
 
+def assert_predicts_as_stored(actual, stored):
+    """Outputs of a model file written on another machine match the ones stored with it.
+
+    Bit-identical on the machine and BLAS kernel that wrote them. Elsewhere the GEMM
+    blocking (OpenBLAS picks it per CPU, ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
+    change it) sums in another order, so the float32 outputs may differ by a few units
+    in the last place (seen: 3e-7 relative, Haswell kernels on AMD Zen 3). That is the
+    tolerance: a wrong weight, layer order or activation is off by far more.
+    """
+    actual, stored = np.asarray(actual), np.asarray(stored)
+    assert actual.dtype == stored.dtype and actual.shape == stored.shape
+    np.testing.assert_allclose(actual, stored, rtol=2e-6, atol=1e-7)
+    if actual.ndim == 2:  # probabilities: the predicted classes are the same
+        np.testing.assert_array_equal(actual.argmax(1), stored.argmax(1))
+
+
 def run_and_list_compiled(body):
     """Run ``body`` in a fresh Python process, then print ``COMPILED [...]``: the
     Numba dispatchers that compiled or loaded a signature there. Returns stdout."""
