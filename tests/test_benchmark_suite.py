@@ -89,3 +89,16 @@ def test_profile_names_numba_kernels_and_samples_a_fit():
     assert "## tabular: (64, 64), batch 32, 2 epochs" in res.stdout
     assert "| BLAS: GEMM (kernels and packing) |" in res.stdout
     assert "| fastnn kernels (all but the GEMMs) |" in res.stdout
+
+
+def test_binary_output_compares_the_three_parametrisations():
+    res = _script("binary_output.py", "--workload", "digits")
+    if "PyTorch is not installed" in res.stdout:
+        pytest.skip("PyTorch is not installed")
+    assert res.returncode == 2 and "pick a two-class workload" in res.stderr
+    res = _script("binary_output.py", "--workload", "moons", "--seeds", "1", "--epochs", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| two softmax outputs", "| one logistic output", "| one output, twice the rate"]
+    assert all(0.5 < float(r.split(" | ")[1].rstrip(" |")) <= 1.0 for r in rows)
