@@ -41,7 +41,8 @@ def assert_predicts_as_stored(actual, stored):
     Bit-identical on the machine and BLAS kernel that wrote them. Elsewhere the GEMM
     blocking (OpenBLAS picks it per CPU, ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
     change it) sums in another order, so the float32 outputs may differ by a few units
-    in the last place (seen: 3e-7 relative, Haswell kernels on AMD Zen 3). That is the
+    in the last place (seen: 3e-7 relative on an AVX-512 AMD EPYC forced onto the
+    Haswell kernels; bit for bit there with the overrides unset). That is the
     tolerance: a wrong weight, layer order or activation is off by far more.
     """
     actual, stored = np.asarray(actual), np.asarray(stored)
