@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import LEARNING_RATE, _torch_module  # noqa: E402
+from peers import LEARNING_RATE, _torch_module, torch_epoch  # noqa: E402
 from workloads import PANEL, WORKLOADS, MissingData  # noqa: E402
 
 VARIANTS = ("two softmax outputs", "one logistic output", "one output, twice the rate")
@@ -50,12 +50,7 @@ def train(torch, w, data, variant, seed, epochs):
     X, Xt = torch.from_numpy(X_tr), torch.from_numpy(X_te)
     scores = {}
     for epoch in range(1, max(epochs) + 1):
-        perm = torch.randperm(X.shape[0])
-        for i in range(0, X.shape[0], w.batch_size):
-            idx = perm[i:i + w.batch_size]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(X[idx]), y[idx]).backward()
-            opt.step()
+        torch_epoch(torch, model, opt, loss_fn, X, y, w.batch_size)
         if epoch in epochs:
             with torch.inference_mode():
                 out = model(Xt)
@@ -82,8 +77,9 @@ def main(argv=None):
     except MissingData as exc:
         print(f"skipped: {exc}")
         return 0
-    if len(np.unique(data[1])) != 2:
-        parser.error(f"{args.workload} has {len(np.unique(data[1]))} classes; "
+    n_classes = len(np.unique(data[1]))
+    if n_classes != 2:
+        parser.error(f"{args.workload} has {n_classes} classes; "
                      "pick a two-class workload (moons, breast-cancer, hastie, binary-wide)")
     epochs = sorted(int(e) for e in args.epochs.split(","))
     print(f"# {args.workload}, PyTorch {torch.__version__}, hidden {w.hidden}, "

@@ -124,6 +124,18 @@ def _torch_module(torch, hidden, n_in, n_out):
     return torch.nn.Sequential(*layers)
 
 
+def torch_epoch(torch, model, opt, loss_fn, X, y, batch_size):
+    """One epoch of minibatch training in PyTorch: a fresh ``torch.randperm``
+    order, then a step of ``opt`` on ``loss_fn`` for each batch of it."""
+    perm = torch.randperm(X.shape[0])
+    for i in range(0, X.shape[0], batch_size):
+        idx = perm[i : i + batch_size]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(X[idx]), y[idx])
+        loss.backward()
+        opt.step()
+
+
 def _n_outputs(w, y_tr):
     return 1 if w.task == "regression" else int(y_tr.max()) + 1
 
@@ -147,17 +159,10 @@ def _torch(w, data, checkpoints, seed, threads):
             out = model(Xt)
             return out.numpy().ravel() if regression else torch.softmax(out, 1).numpy()
 
-    n = X.shape[0]
     scores = {}
     clock = _Clock()
     for epoch in range(1, max(checkpoints) + 1):
-        perm = torch.randperm(n)
-        for i in range(0, n, w.batch_size):
-            idx = perm[i : i + w.batch_size]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(X[idx]), y[idx])
-            loss.backward()
-            opt.step()
+        torch_epoch(torch, model, opt, loss_fn, X, y, w.batch_size)
         if epoch in checkpoints and epoch != max(checkpoints):
             since = clock.pause()
             scores[epoch] = metric(w.task, predict(), y_te)
