@@ -209,10 +209,40 @@ def test_other_runnable_tasks_counts_a_busy_process_and_not_our_own_threads():
         import time
 
         time.sleep(0.3)
-        assert other_runnable_tasks() >= 1
+        assert other_runnable_tasks(max_age=0) >= 1
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_a_load_of_a_few_milliseconds_is_not_counted_and_a_reading_is_reused(monkeypatch):
+    """Another process's task counts only when it is there in all but
+    LOAD_OUTLIERS of the readings (a burst of a few milliseconds at the start of a
+    fit would otherwise put the whole fit on one thread); a reading younger than
+    max_age is reused without reading again."""
+    from fastnn.training import threads
+
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) != os.cpu_count():
+        pytest.skip("the load is read only where this process may use every CPU")
+    n = threads.LOAD_SAMPLES
+    k = threads.LOAD_OUTLIERS
+    readings = []
+    monkeypatch.setattr(threads, "_own_running_threads", lambda: 1)
+    monkeypatch.setattr(threads, "_runnable_tasks", lambda: readings.pop(0))
+    monkeypatch.setattr(threads, "_last_load", (-float("inf"), None))
+
+    def count(others, max_age=0.0):
+        readings[:] = [1 + o for o in others]
+        return threads.other_runnable_tasks(spacing=0, max_age=max_age)
+
+    assert count([0] * n) == 0
+    assert count([1] * k + [0] * (n - k)) == 0          # a burst: not a load
+    assert count([0] * k + [1] * (n - k)) == 1          # there nearly all the time
+    assert count([0] * k + [2] * (n - k)) == 2
+    assert count([1] * n, max_age=0) == 1
+    assert count([0] * n, max_age=60) == 1               # a second of 60 s: reused
+    assert len(readings) == n                            # (nothing read)
+    assert count([0] * n) == 0                           # max_age=0: read again
 
 
 def test_overlapping_limits_restore_the_original_blas_threads():
