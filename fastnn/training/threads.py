@@ -102,8 +102,9 @@ def largest_batch_product(layer_units, batch_size):
 #: apart, and counts a task only when it is there in all but
 #: :data:`LOAD_OUTLIERS` of the readings. On an idle 2-core machine (2026-12-04)
 #: tasks outside this process's view came and went in bursts of 3-4 ms, several
-#: in one fit's first 30 ms; three readings 0.2 ms apart saw one in a tenth of
-#: MNIST fits, which then trained on one thread, 1.55x slower.
+#: in one fit's first 30 ms; three readings 0.2 ms apart saw one at the start of
+#: 8 of 48 MNIST fits, which then trained on one thread, 1.55x slower (ten
+#: readings: in none of 42).
 LOAD_SAMPLES = 10
 LOAD_SPACING = 1e-3
 LOAD_OUTLIERS = 2
